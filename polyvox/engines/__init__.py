@@ -1,0 +1,1 @@
+"""Model back-ends per capability, behind small protocols, loaded lazily."""

@@ -1,0 +1,106 @@
+"""The text-to-speech engine protocol.
+
+An engine turns one *segment* of text (a sentence or clause, already normalised by the
+text front-end) plus an engine voice and settings into PCM with a start and end time for
+every character of that segment. The service layer splits long text into segments,
+streams them through one encoder, and joins their alignments; engines stay simple.
+
+Engines are synchronous and thread-safe for concurrent ``synthesize`` calls (the service
+runs them in a worker pool, off the event loop). ``load`` does the heavy work once; it is
+called by the engine manager, never at import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """ElevenLabs voice settings; each engine documents what it does with each field."""
+
+    stability: float = 0.5
+    similarity_boost: float = 0.75
+    style: float = 0.0
+    use_speaker_boost: bool = True
+    speed: float = 1.0
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What an engine can do, as data (``/v1/models`` and request validation read it)."""
+
+    name: str
+    languages: frozenset[str]
+    """ISO 639-1 codes the engine speaks acceptably."""
+    sample_rate: int
+    accepts_phonemes: bool = False
+    """``SynthesisRequest.phonemes`` (IPA) is honoured."""
+    can_clone: bool = False
+    settings: frozenset[str] = frozenset()
+    """Voice-setting fields that change this engine's audio (others are accepted and ignored)."""
+    deterministic: bool = True
+    """Same request and seed -> identical samples."""
+
+
+@dataclass(frozen=True)
+class EngineVoice:
+    """A voice the engine ships or was given: ``voice`` is what requests pass back."""
+
+    voice: str
+    name: str
+    language: str
+    """Primary language, ISO 639-1 (``en``)."""
+    accent: str | None = None
+    """``american``, ``british``, ... where known."""
+    gender: str | None = None
+    """``female`` / ``male`` where known."""
+
+
+@dataclass(frozen=True)
+class SynthesisRequest:
+    text: str
+    """One segment, as it is to be spoken (normalised text)."""
+    voice: str
+    """An ``EngineVoice.voice`` of this engine (Kokoro also accepts blends, see its module)."""
+    language: str
+    """ISO 639-1 code the text is in."""
+    settings: VoiceSettings = field(default_factory=VoiceSettings)
+    seed: int | None = None
+    phonemes: str | None = None
+    """IPA for the whole segment; overrides the engine's own G2P where ``accepts_phonemes``."""
+
+
+@dataclass
+class Synthesis:
+    audio: np.ndarray
+    """float32 mono samples in [-1, 1] at ``sample_rate``."""
+    sample_rate: int
+    char_starts: np.ndarray
+    """Seconds from the start of ``audio``, one per character of ``SynthesisRequest.text``."""
+    char_ends: np.ndarray
+    """Seconds, one per character; ``char_ends[i] >= char_starts[i]``, non-decreasing."""
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+
+@runtime_checkable
+class TTSEngine(Protocol):
+    info: EngineInfo
+
+    def load(self) -> None:
+        """Assemble and open model files; idempotent."""
+
+    def voices(self) -> list[EngineVoice]:
+        """The voices this engine ships (after ``load``)."""
+
+    def synthesize(self, request: SynthesisRequest) -> Synthesis:
+        """Render one segment. Raises ``ValueError`` for a voice or language it cannot serve."""
+
+
+__all__ = ["EngineInfo", "EngineVoice", "Synthesis", "SynthesisRequest", "TTSEngine", "VoiceSettings"]

@@ -1,0 +1,93 @@
+"""Builds every service from the settings, once, for the app's lifespan (or the CLI)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from polyvox.engines.manager import EngineManager
+from polyvox.services.history import HistoryService
+from polyvox.services.keys import KeyService, Principal
+from polyvox.services.limits import Limiter
+from polyvox.services.previews import PreviewService
+from polyvox.services.tts import TTSService
+from polyvox.services.voices import VoiceService
+from polyvox.settings import Settings
+from polyvox.store.blobs import LocalBlobStore
+from polyvox.store.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+def _register_engines(manager: EngineManager, settings: Settings) -> None:
+    from polyvox.engines.tts import EspeakEngine, KokoroEngine, PiperEngine
+
+    models = settings.models_dir
+    threads = settings.engines.threads or (os.cpu_count() or 1)
+    manager.register("kokoro", lambda: KokoroEngine(models, threads=threads,
+                                                    voices_dir=settings.engines.kokoro_voices_dir))
+    manager.register("piper", lambda: PiperEngine(models, threads=threads,
+                                                  voices_dir=settings.engines.piper_voices_dir))
+    manager.register("espeak", lambda: EspeakEngine(models))
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    blobs: LocalBlobStore
+    keys: KeyService
+    voices: VoiceService
+    history: HistoryService
+    engines: EngineManager
+    limiter: Limiter
+    pool: ThreadPoolExecutor
+    tts: TTSService
+    previews: PreviewService
+
+    @classmethod
+    def build(cls, settings: Settings, *, engines: EngineManager | None = None) -> Services:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.db_url)
+        db.migrate()
+        blobs = LocalBlobStore(settings.blobs_dir)
+        keys = KeyService(db)
+        voices = VoiceService(db)
+        voices.seed_premade()
+        history = HistoryService(db, blobs)
+        history.sweep_orphans()
+        if engines is None:
+            engines = EngineManager(ttl=settings.engines.ttl_seconds)
+            _register_engines(engines, settings)
+        limiter = Limiter(settings.limits.per_key_concurrency, settings.limits.max_queue)
+        pool = ThreadPoolExecutor(max_workers=settings.engines.workers, thread_name_prefix="engine")
+        tts = TTSService(engines=engines, voices=voices, history=history, keys=keys, limiter=limiter, pool=pool,
+                         character_limit=settings.limits.character_limit)
+        previews = PreviewService(tts, voices, blobs, keys)
+        return cls(settings, db, blobs, keys, voices, history, engines, limiter, pool, tts, previews)
+
+    def bootstrap_admin(self) -> str | None:
+        """Install POLYVOX_ADMIN_KEY, or create a first admin key; returns a new secret to print once."""
+        if self.settings.admin_key is not None:
+            self.keys.ensure("admin (POLYVOX_ADMIN_KEY)", self.settings.admin_key.get_secret_value(), is_admin=True)
+            return None
+        if not self.keys.any_admin():
+            return self.keys.create("admin", is_admin=True).secret
+        return None
+
+    def local_principal(self) -> Principal:
+        """Who an unauthenticated caller is when auth is switched off: the first admin key."""
+        for k in self.keys.list():
+            if k.is_admin and k.revoked_unix is None:
+                return Principal(k.key_id, k.name, True)
+        new = self.keys.create("local", is_admin=True)
+        return Principal(new.key_id, new.name, True)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.db.dispose()
+
+
+__all__ = ["Services"]

@@ -1,0 +1,66 @@
+"""One settings object for the whole server, read from ``POLYVOX_*`` environment variables.
+
+Nested sections split on ``__`` (``POLYVOX_LIMITS__PER_KEY_CONCURRENCY=4``). The object is
+built once by the CLI (or a test) and passed into ``create_app``; nothing reads it globally.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LimitSettings(BaseModel):
+    per_key_concurrency: int = Field(4, ge=1)
+    """Simultaneous generations one API key may run; more get 429 too_many_concurrent_requests."""
+    max_queue: int = Field(32, ge=1)
+    """Generations waiting for the engine across all keys; more get 429 system_busy."""
+    character_limit: int = Field(10_000_000, ge=0)
+    """Characters per billing period reported by /v1/user/subscription (0 = unlimited)."""
+
+
+class EngineSettings(BaseModel):
+    threads: int = Field(0, ge=0)
+    """onnxruntime intra-op threads per engine (0 = number of cores)."""
+    ttl_seconds: int = Field(-1, ge=-1)
+    """Idle seconds before an engine is unloaded (-1 never, 0 right after use)."""
+    workers: int = Field(2, ge=1)
+    """Threads that run engine inference off the event loop."""
+    kokoro_voices_dir: Path | None = None
+    """Folder of Kokoro ``*.bin`` voice packs; default ``<data_dir>/models/kokoro-voices``."""
+    piper_voices_dir: Path | None = None
+    """Extra Piper voices (``*.onnx`` + ``*.onnx.json``); default ``<data_dir>/models/piper``."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POLYVOX_", env_nested_delimiter="__", extra="ignore")
+
+    data_dir: Path = Path("data")
+    """Everything the server writes: database, audio blobs, assembled models."""
+    database_url: str | None = None
+    """SQLAlchemy URL; default ``sqlite:///<data_dir>/polyvox.db``. PostgreSQL works by URL."""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_key: SecretStr | None = None
+    """Admin API key installed at start (for automation); otherwise one is made on first start."""
+    require_auth: bool = True
+    """When false, requests without ``xi-api-key`` act as the admin (single-user local use)."""
+    ssl_certfile: Path | None = None
+    """With ``ssl_keyfile``: serve https:// and wss:// (SDK 1.x ``convert_realtime`` dials wss)."""
+    ssl_keyfile: Path | None = None
+    limits: LimitSettings = LimitSettings()
+    engines: EngineSettings = EngineSettings()
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'polyvox.db').resolve()}"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.data_dir / "blobs"

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set everything up and run the whole test suite.
+set -euo pipefail
+POLYVOX_EXTRAS=test source "$(dirname "$0")/_env.sh"
+# the 1.x SDK is a second copy of the same package: keep it apart from 2.x, on PYTHONPATH only for its test
+if [ ! -d .sdk154/elevenlabs ]; then
+  .venv/bin/python -m pip install -q --no-deps --target .sdk154 elevenlabs==1.54.0
+fi
+if command -v npm >/dev/null && [ ! -d tests/js/node_modules/elevenlabs ]; then
+  (cd tests/js && npm install --no-audit --no-fund --silent) || echo "warning: JS SDK not installed; its test will skip"
+fi
+exec .venv/bin/python -m pytest -q "$@"
