@@ -134,6 +134,12 @@ def cmd_tts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from polyvox.eval import tts_eval
+
+    return tts_eval.main(args.rest)
+
+
 def _find_voice(services, name_or_id: str) -> str:
     for v in services.voices.list():
         if name_or_id in (v.voice_id, v.name) or v.name.lower().split(" (")[0] == name_or_id.lower():
@@ -174,6 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--no-log", action="store_true", help="zero retention: keep no history")
     s.add_argument("-o", "--output", default="out.mp3")
     s.set_defaults(func=cmd_tts)
+
+    s = sub.add_parser("eval", help="measure quality: `polyvox eval tts [--sentences N] [--json F]`")
+    s.add_argument("what", choices=["tts"])
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("voices", help="list voices")
     s.set_defaults(func=cmd_voices)

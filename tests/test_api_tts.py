@@ -79,7 +79,7 @@ def test_with_timestamps_alignment_matches_whisper(client):
     starts = np.array(al.character_start_times_seconds)
     ends = np.array(al.character_end_times_seconds)
     assert np.all(np.diff(starts) >= -1e-6) and np.all(ends >= starts - 1e-6)
-    pcm, rate = decode(base64.b64decode(res.audio_base64), "pcm_24000")
+    pcm, rate = decode(base64.b64decode(res.audio_base_64), "pcm_24000")
     assert ends[-1] <= len(pcm) / rate + 0.05
     from polyvox.eval.metrics import alignment_error
 
@@ -118,7 +118,8 @@ def test_every_format_decodes_to_the_same_words(live_server, fmt):
     pcm, rate = decode(r.content, fmt)
     assert rate == int(fmt.split("_")[1])
     assert 1.5 < len(pcm) / rate < 6
-    assert wer(text, transcribe(pcm, rate).text) <= 0.15
+    heard = transcribe(pcm, rate).text
+    assert wer(text, heard) <= 0.15, heard
 
 
 def test_speed_setting_changes_duration(live_server):

@@ -280,9 +280,9 @@ class TTSService:
             pcm, starts, ends = _cut_context(pcm, rate, starts, ends)
         if plan.settings.use_speaker_boost:
             pcm = dsp.presence_boost(pcm, rate, 2.5)
+        pcm = dsp.peak_limit(dsp.match_loudness(pcm, rate, plan.target_lufs))
+        # the level actually sent, which later requests citing this one will match
         seg_lufs = dsp.loudness_lufs(pcm, rate) if len(pcm) > rate * 0.4 else None
-        pcm = dsp.match_loudness(pcm, rate, plan.target_lufs)
-        pcm = dsp.peak_limit(pcm)
         pcm = dsp.fade_out(dsp.fade_in(pcm, rate, _FADE_MS), rate, _FADE_MS)
         # the pause that the previous segment's punctuation asks for goes in front of this one
         lead = 0.0

@@ -70,16 +70,18 @@ def text_words(text: str, segments: Sequence[str] | None = None) -> list[tuple[i
             b -= 1
         if a >= b:
             continue
-        i = a
-        run_start = a
-        while i < b:
-            if _NO_SPACE.match(text[i]):
-                if run_start < i:
+        run_start = -1  # start of the current run of word characters (not CJK)
+        for i in range(a, b):
+            ch = text[i]
+            if _NO_SPACE.match(ch) or not is_wordchar(ch) and ch not in "'’-.":
+                if run_start >= 0:
                     spans.append((run_start, i))
-                spans.append((i, i + 1))
-                run_start = i + 1
-            i += 1
-        if run_start < b:
+                    run_start = -1
+                if _NO_SPACE.match(ch):
+                    spans.append((i, i + 1))
+            elif run_start < 0:
+                run_start = i
+        if run_start >= 0:
             spans.append((run_start, b))
     return spans
 

@@ -3,7 +3,7 @@
 The library and ``espeak-ng-data`` come from the ``espeakng_loader`` wheel (no Debian
 package needed). The library is copied to a private temporary folder before it is
 loaded, so this engine's process-global eSpeak state is its own (phonemizer does the
-same for its copies); every call into it is serialised with a lock.
+same for its copies); every use of it is serialised with a lock.
 
 Voices
     One voice per language file of ``espeak-ng-data/lang`` (141 in 1.52): the voice id is
@@ -24,7 +24,11 @@ Voice settings (``use_speaker_boost`` is applied by the service layer)
     similarity_boost
         No effect.
 
-eSpeak is rule-based and deterministic: the seed does not matter.
+Determinism: eSpeak keeps wave-generator state (phase, flutter, echo) in globals that
+outlive a call, so the private library copy is loaded afresh for every synthesis (about
+2 ms), and the C library's ``rand()`` (used for breath noise by some variants) is reseeded
+with ``srand(seed)`` (a fixed default when ``seed`` is None) right before it. A request and
+seed therefore always give the same samples.
 
 Alignment
     eSpeak reports a WORD event (character position, audio position in ms) at the start
@@ -36,6 +40,7 @@ Alignment
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import logging
 import shutil
 import tempfile
@@ -60,6 +65,7 @@ _RATE, _VOLUME, _PITCH, _RANGE = 1, 2, 3, 4
 _PAD = 0.03
 FEMALE_VARIANT = "f3"
 _ISO3_TO_1 = {"cmn": "zh"}
+DEFAULT_SEED = 1234
 
 
 class _EventId(ctypes.Union):
@@ -152,7 +158,8 @@ class EspeakEngine:
         self.threads = threads
         self._lock = threading.Lock()
         self._loaded = False
-        self._lib = None
+        self._lib_path: Path | None = None
+        self._data = b""
         self._cb = None
         self._tmpdir: str | None = None
         self._buf: list[np.ndarray] = []
@@ -184,33 +191,57 @@ class EspeakEngine:
                 raise RuntimeError("eSpeak engine needs the 'espeakng-loader' package") from e
             src = Path(espeakng_loader.get_library_path()).resolve()
             self._tmpdir = tempfile.mkdtemp(prefix="polyvox-espeak-")
-            copy = Path(self._tmpdir) / src.name
-            shutil.copy(src, copy)
-            lib = ctypes.CDLL(str(copy))
+            self._lib_path = Path(self._tmpdir) / src.name
+            shutil.copy(src, self._lib_path)
             weakref.finalize(self, shutil.rmtree, self._tmpdir, True)
-            lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-            lib.espeak_Initialize.restype = ctypes.c_int
-            lib.espeak_SetSynthCallback.argtypes = [_SynthCallback]
-            lib.espeak_SetSynthCallback.restype = None
-            lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-            lib.espeak_SetVoiceByName.restype = ctypes.c_int
-            lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-            lib.espeak_SetParameter.restype = ctypes.c_int
-            lib.espeak_Synth.argtypes = [
-                ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-                ctypes.c_uint, ctypes.POINTER(ctypes.c_uint), ctypes.c_void_p,
-            ]
-            lib.espeak_Synth.restype = ctypes.c_int
-            lib.espeak_Synchronize.restype = ctypes.c_int
-            data = str(Path(espeakng_loader.get_data_path())).encode()
-            sr = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data, 0)
-            if sr <= 0:
-                raise RuntimeError("espeak_Initialize failed")
-            self.sample_rate = int(sr)
+            self._data = str(Path(espeakng_loader.get_data_path())).encode()
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            libc.srand.argtypes = [ctypes.c_uint]
+            libc.srand.restype = None
+            self._srand = libc.srand
             self._cb = _SynthCallback(self._on_audio)
-            lib.espeak_SetSynthCallback(self._cb)
-            self._lib = lib
+            lib = self._open()
+            self._close(lib)
             self._loaded = True
+
+    def _open(self):
+        """Load the private library copy afresh and initialise it.
+
+        eSpeak keeps wave-generator state (phase, flutter, echo) in globals that
+        ``espeak_Initialize`` does not reset, so each synthesis gets a freshly loaded
+        library (about 2 ms) to make its output independent of earlier calls.
+        """
+        lib = ctypes.CDLL(str(self._lib_path))
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.espeak_Initialize.restype = ctypes.c_int
+        lib.espeak_SetSynthCallback.argtypes = [_SynthCallback]
+        lib.espeak_SetSynthCallback.restype = None
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetVoiceByName.restype = ctypes.c_int
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_SetParameter.restype = ctypes.c_int
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
+            ctypes.c_uint, ctypes.POINTER(ctypes.c_uint), ctypes.c_void_p,
+        ]
+        lib.espeak_Synth.restype = ctypes.c_int
+        lib.espeak_Synchronize.restype = ctypes.c_int
+        lib.espeak_Terminate.restype = ctypes.c_int
+        sr = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, self._data, 0)
+        if sr <= 0:
+            self._close(lib, terminate=False)
+            raise RuntimeError("espeak_Initialize failed")
+        self.sample_rate = int(sr)
+        lib.espeak_SetSynthCallback(self._cb)
+        return lib
+
+    @staticmethod
+    def _close(lib, terminate: bool = True) -> None:
+        import _ctypes
+
+        if terminate:
+            lib.espeak_Terminate()
+        _ctypes.dlclose(lib._handle)
 
     def _on_audio(self, wav, numsamples, events) -> int:
         if wav and numsamples > 0:
@@ -253,16 +284,21 @@ class EspeakEngine:
         params = settings_to_params(request.settings)
         data = text.encode("utf-8") + b"\0"
         with self._lock:
-            lib = self._lib
-            if lib.espeak_SetVoiceByName(name.encode()) != 0:
-                raise ValueError(f"unknown eSpeak voice {request.voice!r}")
-            for p, v in params.items():
-                lib.espeak_SetParameter(p, v, 0)
-            self._buf, self._events = [], []
-            rc = lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
-            lib.espeak_Synchronize()
-            buf, events = self._buf, self._events
-            self._buf, self._events = [], []
+            lib = self._open()
+            try:
+                if lib.espeak_SetVoiceByName(name.encode()) != 0:
+                    raise ValueError(f"unknown eSpeak voice {request.voice!r}")
+                for p, v in params.items():
+                    lib.espeak_SetParameter(p, v, 0)
+                self._buf, self._events = [], []
+                seed = DEFAULT_SEED if request.seed is None else int(request.seed)
+                self._srand(seed & 0xFFFFFFFF)
+                rc = lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+                lib.espeak_Synchronize()
+                buf, events = self._buf, self._events
+                self._buf, self._events = [], []
+            finally:
+                self._close(lib)
         if rc != 0:
             raise RuntimeError(f"espeak_Synth failed ({rc})")
         sr = self.sample_rate

@@ -65,6 +65,7 @@ JOE_SHA256 = "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06"
 DEFAULT_SEED = 1234
 NOISE_INPUT = "polyvox_noise_{}"
 DURATIONS_OUTPUT = "polyvox_w_ceil"
+SPEED_INPUT = "polyvox_speed"
 _PAD = 0.03
 _SENTENCE_GAP = 0.2
 
@@ -89,13 +90,13 @@ class _VoiceFile:
 
 
 def scales_for(settings: VoiceSettings, base_length: float, base_noise: float, base_noise_w: float):
-    """(length_scale, noise_scale, noise_w) for the settings (see module doc)."""
+    """The graph's ``scales`` input, (noise_scale, length_scale, noise_w), for the settings."""
     speed = _clamp(settings.speed, 0.5, 2.0)
     stab = _clamp(settings.stability, 0.0, 1.0)
     style = _clamp(settings.style, 0.0, 1.0)
     return (
-        base_length / speed,
         base_noise * (1.5 - stab),
+        base_length / speed,
         base_noise_w * (1.5 - stab) * (1.0 + 0.75 * style),
     )
 
@@ -134,7 +135,48 @@ def patch_graph(model) -> tuple[int, bool]:
     timed = False
     ceils = [n.output[0] for n in g.node if n.op_type == "Ceil"]
     if len(ceils) == 1:
-        g.node.append(helper.make_node("Identity", [ceils[0]], [DURATIONS_OUTPUT], name="polyvox_durations"))
+        c = ceils[0]
+        consumers = [n for n in g.node if c in n.input]
+        p = "polyvox_speed_"
+
+        def const(name, values):
+            return helper.make_node("Constant", [], [p + name], name=p + name,
+                                    value=helper.make_tensor(p + name + "_t", TensorProto.INT64,
+                                                             [len(values)] if isinstance(values, list) else [],
+                                                             values if isinstance(values, list) else [values]))
+
+        g.input.append(helper.make_tensor_value_info(SPEED_INPUT, TensorProto.FLOAT, [1]))
+        added = [
+            const("axis", -1),
+            const("zero", [0]),
+            const("one", [1]),
+            const("minus1", [-1]),
+            const("axes", [-1]),
+            helper.make_node("Div", [c, SPEED_INPUT], [p + "scaled"], name=p + "Div"),
+            helper.make_node("CumSum", [p + "scaled", p + "axis"], [p + "cum"], name=p + "CumSum"),
+            helper.make_node("Round", [p + "cum"], [p + "round"], name=p + "Round"),
+            helper.make_node("Slice", [p + "round", p + "zero", p + "one", p + "axes"], [p + "first"],
+                             name=p + "SliceFirst"),
+            helper.make_node("Mul", [p + "first", p + "zerof"], [p + "z"], name=p + "Zeros"),
+            helper.make_node("Constant", [], [p + "zerof"], name=p + "ZeroF",
+                             value=helper.make_tensor(p + "zerof_t", TensorProto.FLOAT, [], [0.0])),
+            helper.make_node("Slice", [p + "round", p + "zero", p + "minus1", p + "axes"], [p + "head"],
+                             name=p + "SliceHead"),
+            helper.make_node("Concat", [p + "z", p + "head"], [p + "prev"], axis=-1, name=p + "Concat"),
+            helper.make_node("Sub", [p + "round", p + "prev"], [p + "frames"], name=p + "Sub"),
+        ]
+        for n in consumers:  # rewire before the list is rebuilt (rebuilding copies nodes)
+            for i, name in enumerate(n.input):
+                if name == c:
+                    n.input[i] = p + "frames"
+        # constants first, then the chain, right after the Ceil (keeps the order topological)
+        added = [n for n in added if n.op_type == "Constant"] + [n for n in added if n.op_type != "Constant"]
+        at = next(i for i, n in enumerate(g.node) if c in n.output) + 1
+        nodes = list(g.node)
+        nodes[at:at] = added
+        del g.node[:]
+        g.node.extend(nodes)
+        g.node.append(helper.make_node("Identity", [p + "frames"], [DURATIONS_OUTPUT], name="polyvox_durations"))
         g.output.append(helper.make_tensor_value_info(DURATIONS_OUTPUT, TensorProto.FLOAT, None))
         timed = True
     return n_noise, timed
@@ -263,12 +305,17 @@ class PiperEngine:
         return out
 
     # ------------------------------------------------------------------ synthesis
-    def _run(self, ov: _OpenVoice, ids: list[int], scales, sid: int | None, seed: int):
+    def _run(self, ov: _OpenVoice, ids: list[int], scales, sid: int | None, seed: int, speed: float = 1.0):
+        if SPEED_INPUT in ov.input_names:
+            # the patched graph divides the (ceiled) frame counts by speed itself
+            scales = (scales[0], scales[1] * speed, scales[2])
         feeds = {
             "input": np.array([ids], dtype=np.int64),
             "input_lengths": np.array([len(ids)], dtype=np.int64),
             "scales": np.array(scales, dtype=np.float32),
         }
+        if SPEED_INPUT in ov.input_names:
+            feeds[SPEED_INPUT] = np.array([speed], dtype=np.float32)
         if "sid" in ov.input_names:
             feeds["sid"] = np.array([sid if sid is not None else 0], dtype=np.int64)
         # noise buffers: enough for ~8 frames per id at this length scale, grown on demand
@@ -307,6 +354,7 @@ class PiperEngine:
         cfg = ov.config
         sr = cfg.sample_rate
         scales = scales_for(request.settings, cfg.length_scale, cfg.noise_scale, cfg.noise_w_scale)
+        speed = _clamp(request.settings.speed, 0.5, 2.0)
         seed = DEFAULT_SEED if request.seed is None else int(request.seed)
         text = request.text
 
@@ -323,7 +371,7 @@ class PiperEngine:
         peak = 0.0
         for si, phonemes in enumerate(sentences):
             ids = ov.voice.phonemes_to_ids(phonemes)
-            audio, dur = self._run(ov, ids, scales, sid, seed + si)
+            audio, dur = self._run(ov, ids, scales, sid, seed + si, speed)
             # sample span of each phoneme (its ids plus the pad after it)
             n_bos = len(id_map.get("^", [])) + len(pad)
             spans: list[tuple[float, float]] = []
