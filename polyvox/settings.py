@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     ssl_certfile: Path | None = None
     """With ``ssl_keyfile``: serve https:// and wss:// (SDK 1.x ``convert_realtime`` dials wss)."""
     ssl_keyfile: Path | None = None
+    jobs_workers: int = Field(1, ge=1)
+    """Threads that run background jobs (dubbing, studio conversion, long transcriptions)."""
     limits: LimitSettings = LimitSettings()
     engines: EngineSettings = EngineSettings()
 

@@ -274,14 +274,14 @@ def test_multi_context_interleaved(live_server):
 
 # buffering rules (no server) ---------------------------------------------------------------
 def test_cut_point_prefers_sentence_then_clause_then_word():
-    from polyvox.api.ws_session import check_schedule, cut_point
+    from polyvox.api.ws_session import check_schedule, cut_point, last_word_end
 
     text = "First sentence here. Then a clause, and words that go on "
     assert text[:cut_point(text, 40)] == "First sentence here. "
     assert text[:cut_point(text, 50)] == "First sentence here. "  # a sentence end wins if not too short
     text = "Hi there. Then a clause, and words that go on and on "
     assert text[:cut_point(text, 40)] == "Hi there. Then a clause, "
-    assert text[:cut_point(text, len(text))] == text
+    assert text[:last_word_end(text)] == text and text[:last_word_end(text + "ne")] == text
     words = "one two three four five six seven "
     assert words[:cut_point(words, 20)] == "one two three four "
     assert cut_point("incomplete", 5) is None  # a word may still be growing

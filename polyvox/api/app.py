@@ -9,8 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from polyvox import __version__
-from polyvox.api import errors
-from polyvox.api.routes import account, history, tts, voices, ws_tts
+import importlib
+import pkgutil
+from pathlib import Path
+
+from polyvox.api import errors, routes
 from polyvox.services.container import Services
 from polyvox.settings import Settings
 
@@ -29,6 +32,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
             # printed once; only its hash is stored
             print(f"\n  polyvox: created the first admin API key (shown only now):\n\n      {secret}\n", flush=True)
         app.state.services = svc
+        if own:
+            svc.jobs.start()
         try:
             yield
         finally:
@@ -43,9 +48,22 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     def health() -> dict:
         return {"status": "ok", "version": __version__}
 
-    for module in (tts, ws_tts, voices, account, history):
-        app.include_router(module.router)
+    # every module in api/routes contributes its `router`: a capability is added by adding a file
+    for info in sorted(pkgutil.iter_modules(routes.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{routes.__name__}.{info.name}")
+        if hasattr(module, "router"):
+            app.include_router(module.router)
+    _mount_web(app)
     return app
+
+
+def _mount_web(app: FastAPI) -> None:
+    """Serve the built browser app (``polyvox/web/dist``) at ``/`` when it has been built."""
+    dist = Path(__file__).resolve().parents[1] / "web" / "dist"
+    if (dist / "index.html").is_file():
+        from polyvox.web.serve import mount
+
+        mount(app, dist)
 
 
 __all__ = ["create_app"]

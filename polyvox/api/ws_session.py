@@ -188,6 +188,12 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip().rstrip("\"'”’)]")[-1:] in tuple(".!?…。！？") or text.rstrip(" \t").endswith("\n\n")
 
 
+def last_word_end(text: str) -> int | None:
+    """The end of the last complete word (and the whitespace after it)."""
+    m = re.search(r"\s+(?=\S*$)", text)
+    return m.end() if m and m.end() > 0 and text[:m.start()].strip() else None
+
+
 def last_sentence_end(text: str) -> int | None:
     ends = [end for _, end in _boundaries(_SENTENCE, text)]
     return ends[-1] if ends else None
@@ -469,7 +475,7 @@ class TTSSession:
                 break
             self._generate(ctx, ctx.take(end))
         if trigger and len(ctx.buffer) >= ctx.schedule[0]:
-            end = cut_point(ctx.buffer, len(ctx.buffer))
+            end = last_word_end(ctx.buffer)
             if end:
                 self._generate(ctx, ctx.take(end))
 
@@ -581,4 +587,5 @@ class TTSSession:
         await self._send(final)
 
 
-__all__ = ["SessionError", "StreamOptions", "TTSSession", "check_schedule", "cut_point", "parse_options"]
+__all__ = ["SessionError", "StreamOptions", "TTSSession", "check_schedule", "cut_point", "last_word_end",
+           "parse_options"]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from polyvox.engines.manager import EngineManager
+from polyvox.jobs import JobQueue
 from polyvox.services.history import HistoryService
 from polyvox.services.keys import KeyService, Principal
 from polyvox.services.limits import Limiter
@@ -19,6 +22,7 @@ from polyvox.store.blobs import LocalBlobStore
 from polyvox.store.db import Database
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def _register_engines(manager: EngineManager, settings: Settings) -> None:
@@ -46,6 +50,9 @@ class Services:
     pool: ThreadPoolExecutor
     tts: TTSService
     previews: PreviewService
+    jobs: JobQueue
+    _components: dict = field(default_factory=dict)
+    _component_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def build(cls, settings: Settings, *, engines: EngineManager | None = None) -> Services:
@@ -66,7 +73,20 @@ class Services:
         tts = TTSService(engines=engines, voices=voices, history=history, keys=keys, limiter=limiter, pool=pool,
                          character_limit=settings.limits.character_limit)
         previews = PreviewService(tts, voices, blobs, keys)
-        return cls(settings, db, blobs, keys, voices, history, engines, limiter, pool, tts, previews)
+        jobs = JobQueue(db, workers=settings.jobs_workers)
+        return cls(settings, db, blobs, keys, voices, history, engines, limiter, pool, tts, previews, jobs)
+
+    def component(self, cls: type[T]) -> T:
+        """A per-app singleton of a capability's service, built on first use by ``cls.build(self)``.
+
+        Capabilities added later (speech to text, isolation, dubbing, ...) live in their own
+        modules and are reached through this, so the container needn't know them.
+        """
+        with self._component_lock:
+            inst = self._components.get(cls)
+            if inst is None:
+                inst = self._components[cls] = cls.build(self)
+            return inst
 
     def bootstrap_admin(self) -> str | None:
         """Install POLYVOX_ADMIN_KEY, or create a first admin key; returns a new secret to print once."""
@@ -86,6 +106,11 @@ class Services:
         return Principal(new.key_id, new.name, True)
 
     def close(self) -> None:
+        self.jobs.close()
+        for inst in self._components.values():
+            close = getattr(inst, "close", None)
+            if close:
+                close()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.db.dispose()
 

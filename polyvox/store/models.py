@@ -92,4 +92,25 @@ class Meta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-__all__ = ["ApiKey", "Base", "HistoryItem", "Meta", "RequestStitch", "Voice"]
+
+
+class JobRecord(Base):
+    """A durable background job (see ``polyvox.jobs``)."""
+
+    __tablename__ = "jobs"
+
+    job_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    attempts: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_unix: Mapped[float] = mapped_column(Float)
+    updated_unix: Mapped[float] = mapped_column(Float)
+
+
+__all__ = ["ApiKey", "Base", "HistoryItem", "JobRecord", "Meta", "RequestStitch", "Voice"]
