@@ -91,6 +91,7 @@ def services(tmp_path_factory, voices_dir):
 
     svc = Services.build(make_settings(tmp_path_factory.mktemp("polyvox-data"), voices_dir))
     svc.bootstrap_admin()
+    svc.jobs.start()
     yield svc
     svc.close()
 
