@@ -14,10 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ADMIN_KEY, _Thread, free_port
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
-
-from conftest import ADMIN_KEY, _Thread, free_port
 
 JOE = "en_US-joe-medium"
 RACHEL = "21m00Tcm4TlvDq8ikWAM"
@@ -77,6 +76,10 @@ def _chars(msgs: list[dict]) -> str:
 
 def _squash(text: str) -> str:
     return "".join(text.split())
+
+
+def _pcm16(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, "<i2").astype(np.float32) / 32768.0
 
 
 def _rms(pcm: np.ndarray) -> float:
@@ -156,7 +159,8 @@ def test_chunk_length_schedule_triggers_generation_before_eos(live_server):
     with _open(live_server, output_format="pcm_16000") as ws:
         ws.send(_init(generation_config={"chunk_length_schedule": [50]}))
         sent = ""
-        for piece in ["The schedule ", "asks for fifty ", "characters, ", "and then audio ", "should arrive. "]:
+        pieces = ["The schedule ", "asks for fifty ", "characters, ", "and then audio ", "should arrive. "]
+        for piece in pieces:
             ws.send(json.dumps({"text": piece}))
             sent += piece
         assert len(sent) >= 50
@@ -166,6 +170,20 @@ def test_chunk_length_schedule_triggers_generation_before_eos(live_server):
         msgs, code = _drain(ws)
     assert code == 1000 and msgs[-1] == {"isFinal": True}
     assert _squash(_chars([first] + msgs)) == _squash(sent)
+
+
+def test_unpunctuated_text_is_cut_between_words(live_server):
+    words = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    with _open(live_server, output_format="pcm_16000") as ws:
+        ws.send(_init(generation_config={"chunk_length_schedule": [50]}))
+        for w in words.split():
+            ws.send(json.dumps({"text": w + " "}))
+        ws.send(json.dumps({"text": ""}))
+        msgs, code = _drain(ws)
+    assert code == 1000 and msgs[-1] == {"isFinal": True}
+    pieces = ["".join(m["alignment"]["chars"]) for m in msgs if m.get("alignment")]
+    assert _squash("".join(pieces)) == _squash(words)  # no word lost or split at the cuts
+    assert _rms(_pcm16(_audio(msgs))) > 0.01
 
 
 def test_auto_mode_generates_each_sentence(live_server):
@@ -243,6 +261,24 @@ def test_kokoro_default_model_and_mp3_44100_alias(live_server):
     assert rate == 44100 and 0.8 < len(pcm) / rate < 5 and _rms(pcm) > 0.01
 
 
+def test_client_leaving_mid_generation_frees_the_slot(live_server):
+    services = live_server.services
+    key_id = services.keys.authenticate(ADMIN_KEY).key_id
+    with _open(live_server, output_format="pcm_16000") as ws:
+        ws.send(_init())
+        ws.send(json.dumps({"text": " ".join(TEXT) * 3, "flush": True}))
+        _next_audio(ws)
+        assert services.limiter.current(key_id) == 1
+    # the server notices at once; one more whole session later it has long cleaned up
+    with _open(live_server, output_format="pcm_16000") as ws:
+        ws.send(_init())
+        ws.send(json.dumps({"text": "Still here. "}))
+        ws.send(json.dumps({"text": ""}))
+        msgs, code = _drain(ws)
+    assert code == 1000 and msgs[-1] == {"isFinal": True}
+    assert services.limiter.current(key_id) == 0
+
+
 # multi-stream-input ----------------------------------------------------------------------
 def test_multi_context_interleaved(live_server):
     texts = {"c1": ["First context ", "says this. "], "c2": ["Second context ", "says that. "]}
@@ -274,7 +310,7 @@ def test_multi_context_interleaved(live_server):
 
 # buffering rules (no server) ---------------------------------------------------------------
 def test_cut_point_prefers_sentence_then_clause_then_word():
-    from polyvox.api.ws_session import check_schedule, cut_point, last_word_end
+    from polyvox.api.ws_session import SessionError, check_schedule, cut_point, last_word_end
 
     text = "First sentence here. Then a clause, and words that go on "
     assert text[:cut_point(text, 40)] == "First sentence here. "
@@ -286,7 +322,7 @@ def test_cut_point_prefers_sentence_then_clause_then_word():
     assert words[:cut_point(words, 20)] == "one two three four "
     assert cut_point("incomplete", 5) is None  # a word may still be growing
     assert check_schedule([50, 500.0]) == (50, 500)
-    with pytest.raises(Exception):
+    with pytest.raises(SessionError):
         check_schedule([49])
 
 
@@ -299,7 +335,7 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=1))

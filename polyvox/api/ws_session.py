@@ -131,7 +131,8 @@ def parse_options(voice_id: str, params: Mapping[str, str], *, multi: bool) -> S
         raise SessionError(str(e), "invalid_output_format") from None
     norm = (params.get("apply_text_normalization") or "auto").lower()
     if norm not in ("auto", "on", "off"):
-        raise SessionError(f"apply_text_normalization must be auto, on or off, got {norm!r}.", "invalid_request")
+        raise SessionError(f"apply_text_normalization must be auto, on or off, got {norm!r}.",
+                           "invalid_request")
     model = params.get("model_id")
     timeout = _number(params, "inactivity_timeout", float, 0.001, MAX_TIMEOUT)
     _bool(params, "enable_ssml_parsing", False)  # accepted; text is never parsed as SSML here
@@ -184,8 +185,10 @@ def cut_point(text: str, limit: int) -> int | None:
     return later[0] if later else None
 
 
-def _ends_sentence(text: str) -> bool:
-    return text.rstrip().rstrip("\"'”’)]")[-1:] in tuple(".!?…。！？") or text.rstrip(" \t").endswith("\n\n")
+def _ends_at_punctuation(text: str) -> bool:
+    """True when ``text`` ends a sentence or a clause (where a new generation may start afresh)."""
+    tail = text.rstrip().rstrip("\"'”’)]")[-1:]
+    return tail in _PAUSE or text.rstrip(" \t").endswith("\n")
 
 
 def last_word_end(text: str) -> int | None:
@@ -274,7 +277,8 @@ class TTSSession:
             pass
         except Exception:
             logger.exception("text-to-speech WebSocket failed")
-            await self._fail(SessionError("An internal error occurred; see the server log.", "internal_error", 1011))
+            await self._fail(SessionError("An internal error occurred; see the server log.", "internal_error",
+                                          1011))
         finally:
             if self._recv is not None and not self._recv.done():
                 self._recv.cancel()
@@ -286,7 +290,8 @@ class TTSSession:
 
     async def _run(self) -> None:
         headers = self.ws.headers
-        key = headers.get("xi-api-key") or _bearer(headers.get("authorization")) or _bearer(self.opts.authorization)
+        key = (headers.get("xi-api-key") or _bearer(headers.get("authorization"))
+               or _bearer(self.opts.authorization))
         if key:
             self.principal = self._authenticate(key)
         first = await self._receive()
@@ -382,13 +387,13 @@ class TTSSession:
 
     async def _handle_single(self, data: dict[str, Any]) -> bool:
         ctx = self.contexts.get(None)
-        if ctx is None:
+        if ctx is None:  # the first message: settings (and usually the text " ")
             ctx = await self._open(None, data)
-            text = data.get("text") or ""
-            if text.strip():
-                ctx.buffer += text
+            text = data.get("text")
             if text == "":
                 return self._end_of_stream(ctx)
+            if text and text.strip():
+                ctx.buffer += text
         else:
             text = data.get("text")
             if text == "":
@@ -424,7 +429,7 @@ class TTSSession:
         if ctx is None:
             if len(self.contexts) >= MAX_CONTEXTS:
                 raise SessionError(f"At most {MAX_CONTEXTS} contexts may be open on one connection.",
-                                   "max_active_conversations")
+                                   "invalid_request")
             ctx = await self._open(cid, data)
             if text and not text.strip():
                 text = ""
@@ -451,7 +456,8 @@ class TTSSession:
         plan = await self._plan(ctx, ".")  # an unknown voice or model fails here, before any text
         if not self._warmed:  # load the engine while the client is still typing
             self._warmed = True
-            fut = asyncio.get_running_loop().run_in_executor(None, self.services.engines.get_loaded, plan.engine)
+            loop = asyncio.get_running_loop()
+            fut = loop.run_in_executor(None, self.services.engines.get_loaded, plan.engine)
             fut.add_done_callback(lambda f: f.cancelled() or f.exception())
         self.contexts[cid] = ctx
         return ctx
@@ -472,7 +478,9 @@ class TTSSession:
         while len(ctx.buffer) >= ctx.threshold():
             end = cut_point(ctx.buffer, ctx.threshold())
             if end is None:
-                break
+                if len(ctx.buffer) < 4 * ctx.threshold():
+                    break
+                end = ctx.threshold()  # a run without any space (e.g. unpunctuated CJK): cut anyway
             self._generate(ctx, ctx.take(end))
         if trigger and len(ctx.buffer) >= ctx.schedule[0]:
             end = last_word_end(ctx.buffer)
@@ -510,13 +518,19 @@ class TTSSession:
 
     async def _plan(self, ctx: Context, text: str):
         o = self.opts
-        mid_sentence = bool(ctx.last_text) and not _ends_sentence(ctx.last_text)
+        # a piece cut between two words is rendered with the previous piece as context, so
+        # the intonation runs on; after a sentence or clause end a fresh start sounds natural
+        mid_clause = bool(ctx.last_text) and not _ends_at_punctuation(ctx.last_text)
         req = TTSRequest(text=text, voice_id=o.voice_id, model_id=o.model_id, language_code=o.language_code,
                          voice_settings=ctx.voice_settings, seed=o.seed,
-                         previous_text=ctx.last_text if mid_sentence else None,
+                         previous_text=ctx.last_text if mid_clause else None,
                          apply_text_normalization=o.apply_text_normalization, output_format=o.output_format,
                          enable_logging=o.enable_logging, source="TTS")
-        first_max = FIRST_SEGMENT.get(o.latency, 60) if ctx.generations == 0 else None
+        # time to first audio is the time to render the first segment: keep it short (a clause
+        # or a few words) even when the first piece of text is itself short
+        first_max = None
+        if ctx.generations == 0:
+            first_max = min(FIRST_SEGMENT.get(o.latency, 60), max(24, len(text) // 2))
         try:
             return await asyncio.to_thread(self.tts.plan, self.principal, req, first_max=first_max)
         except PolyvoxError as e:
@@ -549,7 +563,8 @@ class TTSSession:
             raise SessionError.from_domain(e) from None
         self._generating = None
 
-    def _hold(self, ctx: Context, audio: bytes, chars: list[str], starts: list[float], ends: list[float]) -> None:
+    def _hold(self, ctx: Context, audio: bytes, chars: list[str], starts: list[float],
+              ends: list[float]) -> None:
         if ctx.held_from is None:
             ctx.held_from = ctx.clock
         ctx.held_audio += audio
