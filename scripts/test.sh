@@ -9,4 +9,8 @@ fi
 if command -v npm >/dev/null && [ ! -d tests/js/node_modules/elevenlabs ]; then
   (cd tests/js && npm install --no-audit --no-fund --silent) || echo "warning: JS SDK not installed; its test will skip"
 fi
+command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || echo "warning: chromium not installed; the browser test will skip"
+if command -v npm >/dev/null && [ ! -d tests/web/node_modules/playwright-core ]; then
+  (cd tests/web && npm ci --no-audit --no-fund --silent) || echo "warning: playwright-core not installed; the browser test will skip"
+fi
 exec .venv/bin/python -m pytest -q "$@"
