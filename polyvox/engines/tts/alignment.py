@@ -261,7 +261,16 @@ def align_chars(
     )
 
 
-def active_mask(audio: np.ndarray, sample_rate: int, hop: float = 0.01, floor_db: float = -40.0) -> np.ndarray:
+def silence(text: str, sample_rate: int, seconds: float = 0.06):
+    """Audio and per-character times for a segment with nothing to pronounce."""
+    n = int(seconds * sample_rate)
+    starts, ends = spread_over_chars(text, [], n / sample_rate)
+    return np.zeros(n, dtype=np.float32), starts, ends
+
+
+def active_mask(
+    audio: np.ndarray, sample_rate: int, hop: float = 0.01, floor_db: float = -40.0
+) -> np.ndarray:
     """Per-hop booleans: RMS within ``floor_db`` of the loudest hop."""
     h = max(1, int(hop * sample_rate))
     n = len(audio) // h
@@ -326,6 +335,7 @@ def estimate_phoneme_times(
 
 __all__ = [
     "active_mask",
+    "silence",
     "align_chars",
     "estimate_phoneme_times",
     "is_wordchar",

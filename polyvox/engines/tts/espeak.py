@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .alignment import active_mask, align_chars, text_words, trim_silence
+from .alignment import active_mask, align_chars, silence, text_words, trim_silence
 from .base import EngineInfo, EngineVoice, Synthesis, SynthesisRequest, VoiceSettings
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,9 @@ class _Event(ctypes.Structure):
     ]
 
 
-_SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
+_SynthCallback = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
+)
 
 
 def iso_language(tag: str) -> str:
@@ -278,7 +280,9 @@ class EspeakEngine:
         if f is None or (variant and not variant.replace("_", "").isalnum()):
             raise ValueError(f"unknown eSpeak voice {request.voice!r}")
         if request.language not in f.languages:
-            raise ValueError(f"eSpeak voice {request.voice!r} speaks {f.languages[0]!r}, not {request.language!r}")
+            raise ValueError(
+                f"eSpeak voice {request.voice!r} speaks {f.languages[0]!r}, not {request.language!r}"
+            )
         text = request.text
         name = f.voice + (f"+{variant}" if variant else "")
         params = settings_to_params(request.settings)
@@ -303,6 +307,9 @@ class EspeakEngine:
             raise RuntimeError(f"espeak_Synth failed ({rc})")
         sr = self.sample_rate
         pcm = np.concatenate(buf) if buf else np.zeros(0, dtype=np.int16)
+        if not np.any(pcm):
+            audio, starts, ends = silence(text, sr)
+            return Synthesis(audio=audio, sample_rate=sr, char_starts=starts, char_ends=ends)
         audio = (pcm.astype(np.float32) / 32768.0).astype(np.float32)
         audio, head = trim_silence(audio, sr, pad=_PAD)
         duration = len(audio) / sr
@@ -318,6 +325,9 @@ class EspeakEngine:
             starts_by_char.append((pos - 1, length, min(max(t, 0.0), duration)))
         starts_by_char.sort()
         n = len(words)
+        if n == 0:
+            starts, ends = align_chars(text, [], np.zeros(0), np.zeros(0), duration)
+            return {"char_starts": starts, "char_ends": ends}
         ws = np.zeros(n)
         we = np.zeros(n)
         hop = 0.01

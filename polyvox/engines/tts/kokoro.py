@@ -69,6 +69,7 @@ from .alignment import (
     align_chars,
     estimate_phoneme_times,
     label_phonemes,
+    silence,
     text_words,
     trim_silence,
     word_times,
@@ -94,6 +95,10 @@ _ESPEAK_LANG = {"es": "es", "fr": "fr-fr", "hi": "hi", "it": "it", "pt": "pt-br"
 _SENTENCE_MARKS = ".!?…"
 _CLAUSE_MARKS = ",;:—"
 _PAD = 0.03
+
+
+def _is_punct(ch: str) -> bool:
+    return ch.isspace() or ch in _SENTENCE_MARKS + _CLAUSE_MARKS + "\"“”()«»¡¿-"
 
 
 def _clamp(x: float, lo: float, hi: float) -> float:
@@ -213,7 +218,8 @@ class KokoroEngine:
                 from kokoro_onnx.tokenizer import Tokenizer
             except ImportError as e:
                 raise RuntimeError(
-                    f"Kokoro engine needs 'kokoro-onnx', 'phonemizer' and 'espeakng-loader' ({e.name} missing)"
+                    "Kokoro engine needs 'kokoro-onnx', 'phonemizer' and 'espeakng-loader' "
+                    f"({e.name} missing)"
                 ) from e
             base = assemble(MODEL, self.models_dir)
             model = self._timed_model(base) or base
@@ -227,7 +233,9 @@ class KokoroEngine:
             # kokoro_onnx's Tokenizer points phonemizer's EspeakWrapper at espeakng_loader's
             # library and data; we keep one phonemizer backend per language afterwards.
             tok = Tokenizer(
-                EspeakConfig(lib_path=espeakng_loader.get_library_path(), data_path=espeakng_loader.get_data_path()),
+                EspeakConfig(
+                    lib_path=espeakng_loader.get_library_path(), data_path=espeakng_loader.get_data_path()
+                ),
                 vocab=DEFAULT_VOCAB,
             )
             self._vocab = dict(tok.vocab)
@@ -251,7 +259,8 @@ class KokoroEngine:
                 styles[path.stem] = np.fromfile(path, dtype="<f4").reshape(MAX_TOKENS, 256)
         else:
             logger.warning(
-                "Kokoro voice packs not installed in %s (run python -m polyvox.engines.tts.kokoro_voices %s); "
+                "Kokoro voice packs not installed in %s "
+                "(run python -m polyvox.engines.tts.kokoro_voices %s); "
                 "only the Japanese voices are available",
                 self.voices_dir,
                 self.voices_dir,
@@ -298,7 +307,9 @@ class KokoroEngine:
                     break
             if target is None:
                 raise ValueError("duration tensor (Clip(Round(Div(., speed)))) not found")
-            g.node.append(helper.make_node("Identity", [target], [DURATIONS_OUTPUT], name="polyvox_durations"))
+            g.node.append(
+                helper.make_node("Identity", [target], [DURATIONS_OUTPUT], name="polyvox_durations")
+            )
             g.output.append(helper.make_tensor_value_info(DURATIONS_OUTPUT, TensorProto.FLOAT, None))
             tmp = out.with_name(f".{out.name}.{os.getpid()}.{threading.get_ident()}.tmp")
             onnx.save(m, str(tmp))
@@ -434,8 +445,9 @@ class KokoroEngine:
             ph = self._known(request.phonemes)
         else:
             ph = self.phonemize(text, lang, request.voice)
-        if not ph:
-            raise ValueError("nothing to say: the text produced no phonemes")
+        if not any(ch in self._vocab and not _is_punct(ch) for ch in ph):
+            audio, starts, ends = silence(text, SAMPLE_RATE)
+            return Synthesis(audio=audio, sample_rate=SAMPLE_RATE, char_starts=starts, char_ends=ends)
 
         pieces: list[np.ndarray] = []
         ph_start = np.full(len(ph), np.nan)
@@ -472,6 +484,7 @@ class KokoroEngine:
             if np.isnan(ph_start[i]):
                 ph_start[i] = ph_end[i] = ph_end[i - 1] if i > 0 else 0.0
         audio = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+        audio = np.clip(audio, -1.0, 1.0).astype(np.float32, copy=False)
         duration = len(audio) / SAMPLE_RATE
 
         segments = None

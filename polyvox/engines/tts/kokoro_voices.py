@@ -146,7 +146,9 @@ def installed(dest: Path) -> list[str]:
 def _install_from(src_dir: Path, dest: Path) -> int:
     missing = [n for n in VOICE_SHA256 if not (src_dir / f"{n}.bin").is_file()]
     if missing:
-        raise RuntimeError(f"{src_dir} lacks {len(missing)} Kokoro voice pack(s): {', '.join(missing[:5])}...")
+        raise RuntimeError(
+            f"{src_dir} lacks {len(missing)} Kokoro voice pack(s): {', '.join(missing[:5])}..."
+        )
     dest.mkdir(parents=True, exist_ok=True)
     count = 0
     for name, digest in VOICE_SHA256.items():
