@@ -45,21 +45,29 @@ SENTENCES: tuple[str, ...] = (
 # ~200-character paragraphs for the throughput runs (Harvard lists 6-9), one per concurrent stream.
 PARAGRAPHS: tuple[str, ...] = (
     "A king ruled the state in the early days. The ship was torn apart on the sharp reef. "
-    "Sickness kept him home the third week. The wide road shimmered in the hot sun.",
+    "Sickness kept him home the third week. The wide road shimmered in the hot sun. "
+    "The pipe began to rust while new.",
     "The lazy cow lay in the cool grass. Lift the square stone over the fence. The rope will bind "
-    "the seven books at once. Hop over the fence and plunge in.",
+    "the seven books at once. Hop over the fence and plunge in. "
+    "Add the sum to the product of these three.",
     "The friendly gang left the drug store. Mesh wire keeps chicks inside. The frosty air passed "
-    "through the coat. The crooked maze failed to fool the mouse. Adding fast leads to wrong sums.",
+    "through the coat. The crooked maze failed to fool the mouse. Adding fast leads to wrong sums. "
+    "The boy owed his pal thirty cents.",
     "The show was a flop from the very start. A saw is a tool used for making boards. The wagon moved "
-    "on well oiled wheels. March the soldiers past the next hill.",
+    "on well oiled wheels. March the soldiers past the next hill. "
+    "Bail the boat to stop it from sinking.",
     "A cup of sugar makes sweet fudge. Place a rosebush near the porch steps. Both lost their lives "
-    "in the raging storm. We talked of the side show in the circus.",
+    "in the raging storm. We talked of the side show in the circus. "
+    "The spot on the blotter was made by green ink.",
     "Use a pencil to write the first draft. He ran half way to the hardware store. The clock struck "
-    "to mark the third period. A small creek cut across the field.",
+    "to mark the third period. A small creek cut across the field. "
+    "Tear a thin sheet from the yellow pad.",
     "Cars and busses stalled in snow drifts. The set of china hit the floor with a crash. This is a "
-    "grand season for hikes on the road. The dune rose from the edge of the water.",
+    "grand season for hikes on the road. The dune rose from the edge of the water. "
+    "Ten pins were set in order.",
     "Those words were the cue for the actor to leave. A yacht slid around the point into the bay. "
-    "The two met while playing on the sand. The ink stain dried on the finished page.",
+    "The two met while playing on the sand. The ink stain dried on the finished page. "
+    "Open the crate but don't break the glass.",
 )
 
 
@@ -102,6 +110,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when the benchmark process dies (even by SIGKILL)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class Subprocess:
     """A child process in its own process group, logged to a file, always stopped on ``stop``."""
 
@@ -110,7 +128,8 @@ class Subprocess:
         self.name, self.argv, self.log_path = name, argv, log
         self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
 
     def alive(self) -> bool:
         return self.proc.poll() is None

@@ -156,6 +156,7 @@ def _format_for(path: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("POLYVOX_LOG_LEVEL", "INFO").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     p = argparse.ArgumentParser(prog="polyvox", description="Self-hosted voice AI that speaks the ElevenLabs API.")
     sub = p.add_subparsers(dest="cmd", required=True)
 
@@ -190,6 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     s.set_defaults(func=cmd_voices)
     s = sub.add_parser("models", help="list models")
     s.set_defaults(func=cmd_models)
+
+    from polyvox import cli_audio, cli_creative
+
+    cli_audio.add_parsers(sub)  # stt, isolate
+    cli_creative.add_parsers(sub)  # change, sfx
 
     s = sub.add_parser("keys", help="manage API keys")
     ks = s.add_subparsers(dest="action", required=True)
