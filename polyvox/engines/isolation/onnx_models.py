@@ -201,4 +201,4 @@ class DtlnEngine:
         return _DtlnStream(self)
 
 
-__all__ = ["DtlnEngine", "GtcrnEngine", "SAMPLE_RATE"]
+__all__ = ["SAMPLE_RATE", "DtlnEngine", "GtcrnEngine"]

@@ -83,7 +83,7 @@ def render_music(n: int, tr: Traits, ctx) -> np.ndarray:
     genre = ctx.genre or "default"
     tempo = ctx.tempo or 110.0
     beats = n / rate * tempo / 60
-    bars = max(1, int(round(beats / 4)))
+    bars = max(1, round(beats / 4))
     if ctx.loop:
         beat = n / (bars * 4)  # samples per beat, exactly: whole bars fill the loop
     else:
@@ -109,7 +109,7 @@ def render_music(n: int, tr: Traits, ctx) -> np.ndarray:
         pos = bar * 16 + step16
         if int(step16) % 2 == 1:
             pos += (swing - 0.5) * 2
-        return int(round(pos * sixteenth))
+        return round(pos * sixteenth)
 
     def put(x: np.ndarray, start: int, pos: float = 0.0, gain: float = 1.0) -> None:
         buf = np.zeros(n)

@@ -106,7 +106,7 @@ class ProceduralSfx:
         else:
             seed = secrets.randbits(63)
         rng = np.random.default_rng(seed)
-        n = int(round(duration * RATE))
+        n = round(duration * RATE)
         single = len(plan.steps) == 1
         # loops: one step -> each layer is made seamless on its own; a sequence -> the mix is
         extra = int(_LOOP_XFADE_S * RATE) if loop else 0
@@ -162,7 +162,7 @@ class ProceduralSfx:
         """Start sample of each step: natural lengths scaled to fill ``n``."""
         nat = np.array([max(0.2, st.seconds) for st in steps])
         share = nat / nat.sum()
-        return [int(round(x)) for x in np.concatenate([[0.0], np.cumsum(share)[:-1]]) * n]
+        return [round(x) for x in np.concatenate([[0.0], np.cumsum(share)[:-1]]) * n]
 
     @staticmethod
     def _finish_layer(layer: np.ndarray, kind: str, step: Step, ctx: Ctx) -> np.ndarray:

@@ -36,7 +36,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "whoosh": (r"whoo?sh\w*", r"swoosh\w*", r"swish\w*", r"woosh\w*", r"swipe", r"fly[- ]?by", r"pass(?:es|ing)? by",
                r"transition"),
     "impact": (r"impact\w*", r"hit\b", r"hits\b", r"punch\w*", r"slam\w*", r"thud\w*", r"thump\w*", r"smash\w*",
-               r"crash\w*", r"bang\w*", r"knock\w*", r"boom\w*", r"stomp\w*", r"strike\w*", r"clang\w*", r"drop(?:ped|s)?\b"),
+               r"crash\w*", r"bang\w*", r"knock\w*", r"boom\w*", r"stomp\w*", r"strike\w*", r"clang\w*", r"drop(?:ped|s)?\b",
+               r"fall(?:s|ing)?\b", r"fell\b"),
     "glitch": (r"glitch\w*", r"stutter\w*", r"bit ?crush\w*", r"malfunction\w*", r"digital error", r"data corrupt\w*",
                r"computer error", r"static burst"),
     "footsteps": (r"foot ?steps?", r"walking", r"running", r"steps\b", r"stomping", r"jogging", r"sneaking",
@@ -75,7 +76,8 @@ _SUPPRESS: dict[str, tuple[str, ...]] = {
     "door": ("impact",), "explosion": ("impact", "drone"), "gunshot": ("impact",), "braam": ("impact", "drone"),
     "footsteps": ("impact", "door"), "glass": ("impact",), "thunder": ("impact", "explosion"),
     "music": ("beep", "bell", "drone", "impact"), "typing": ("beep",), "clock": ("beep",), "heartbeat": ("impact",),
-    "laser": ("gunshot",), "riser": ("whoosh",), "dog": ("ambience",), "water": ("ambience",),
+    "laser": ("gunshot",), "riser": ("whoosh",), "dog": ("ambience",), "water": ("ambience", "impact"),
+    "rain": ("impact",), "ambience": ("impact",),
 }
 
 NATURAL_SECONDS: dict[str, float] = {
@@ -163,6 +165,10 @@ def parse(prompt: str) -> SoundPlan:
     parts = [p for p in _SPLIT.split(text) if p and p.strip(" ,.")]
     for part in parts or [text]:
         step = _step(part)
+        prev = plan.steps[-1] if plan.steps else None
+        # "a door creaks open, then slams shut": a bare action continues the previous subject
+        if prev and step.kinds == ["impact"] and "door" in prev.kinds:
+            step.kinds, step.traits.subtype = ["door"], "close"
         plan.steps.append(step)
     if plan.tempo is None and any("music" in s.kinds for s in plan.steps):
         plan.tempo = float(_GENRE_TEMPO.get(plan.genre or "", 110))

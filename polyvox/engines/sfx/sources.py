@@ -241,7 +241,7 @@ def rain(n: int, tr: Traits, ctx: Ctx) -> np.ndarray:
 def thunder(n: int, tr: Traits, ctx: Ctx) -> np.ndarray:
     rate, rng = ctx.rate, ctx.rng
     out = np.zeros((n, 2))
-    strikes = tr.count or max(1, int(round(n / rate / 6)))
+    strikes = tr.count or max(1, round(n / rate / 6))
     for k in range(strikes):
         at = int((k + 0.15 + 0.3 * ctx.variation * rng.random()) * n / strikes)
         m = min(n - at, int(ctx.vary(4.5, 0.2) * rate))

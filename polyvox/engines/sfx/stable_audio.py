@@ -106,7 +106,7 @@ class StableAudioSfx:
         else:
             seed = secrets.randbits(63)
         rate = self.info.sample_rate
-        n = int(round(duration * rate))
+        n = round(duration * rate)
         extra = int(_LOOP_EXTRA_S * rate) if loop else 0
         gen = torch.Generator("cpu").manual_seed(seed)
         with torch.inference_mode():

@@ -284,5 +284,15 @@ def speech_regions(audio: np.ndarray, min_silence_ms: int = 300, pad_ms: int = 6
     return [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
 
 
-__all__ = ["DiarizationOptions", "Diarizer", "SpeakerEmbedder", "Turn", "cluster", "log_mel", "mel_filterbank", "speech_regions",
-           "packaged_embedder_path", "speaker_at"]
+__all__ = [
+    "DiarizationOptions",
+    "Diarizer",
+    "SpeakerEmbedder",
+    "Turn",
+    "cluster",
+    "log_mel",
+    "mel_filterbank",
+    "packaged_embedder_path",
+    "speaker_at",
+    "speech_regions",
+]

@@ -261,7 +261,7 @@ def wavlm_from_unilm(checkpoint: dict[str, Any]):
         hk = unilm_key_to_hf(k, group)
         if hk is None:
             continue
-        if k.endswith(".weight_g") or k.endswith(".weight_v"):
+        if k.endswith((".weight_g", ".weight_v")):
             base = hk.rsplit(".", 1)[0]
             new = f"{base}.parametrizations.weight.original{0 if k.endswith('_g') else 1}"
             hk = new if new in target else hk

@@ -62,7 +62,7 @@ def yin_f0(x: np.ndarray, rate: int, *, hop_s: float = 0.005, fmin: float = F0_M
            threshold: float = 0.15, silence_db: float = -45.0) -> PitchTrack:
     """Pitch of ``x`` every ``hop_s`` seconds (YIN; see module docstring)."""
     x = np.asarray(x, dtype=np.float64).reshape(-1)
-    hop = max(1, int(round(hop_s * rate)))
+    hop = max(1, round(hop_s * rate))
     tau_max = int(np.ceil(rate / fmin))
     tau_min = max(2, int(np.floor(rate / fmax)))
     win = max(tau_max, int(0.025 * rate))
@@ -141,8 +141,8 @@ def _clean(f0: np.ndarray) -> np.ndarray:
 def envelope(x: np.ndarray, rate: int, *, hop_s: float = 0.005, win_s: float = 0.03) -> np.ndarray:
     """RMS envelope sampled every ``hop_s`` (frame ``i`` centred at ``i * hop``)."""
     x = np.asarray(x, dtype=np.float64).reshape(-1)
-    hop = max(1, int(round(hop_s * rate)))
-    win = max(1, int(round(win_s * rate)))
+    hop = max(1, round(hop_s * rate))
+    win = max(1, round(win_s * rate))
     power = ndimage.uniform_filter1d(x * x, size=win, mode="constant")
     return np.sqrt(np.maximum(power[::hop], 0.0))
 
@@ -174,7 +174,7 @@ def pitch_marks(x: np.ndarray, track: PitchTrack) -> tuple[np.ndarray, np.ndarra
     while t < n:
         f = track.at(np.array([t / rate]))[0]
         if f > 0:
-            p = int(round(rate / f))
+            p = round(rate / f)
             lo, hi = max(0, t - p // 4), min(n, t + p // 4 + 1)
             if marks and hi > lo:
                 t = lo + int(np.argmax(lp[lo:hi]))
@@ -235,7 +235,7 @@ def psola(x: np.ndarray, rate: int, track: PitchTrack, out_len: int, time_map, p
         if sb > sa:
             grain[sa - a: sb - a] = x[sa:sb]
         grain *= w * (step / p)
-        c = int(round(t_out))
+        c = round(t_out)
         oa, ob = c - p, c + p + 1
         ga = max(0, -oa)
         oa = max(0, oa)

@@ -122,7 +122,7 @@ class ResynthVC:
             raise ValueError("the source audio is empty")
         tts = self.engines.peek(request.tts_engine)
         out_rate = int(tts.info.sample_rate)
-        n_out = int(round(len(src) / INPUT_RATE * out_rate))
+        n_out = round(len(src) / INPUT_RATE * out_rate)
         asr = self._transcriber(request.english_only)
         model = asr.load()
         language = request.language
@@ -160,10 +160,11 @@ class ResynthVC:
         out = np.zeros(n_out + out_rate, dtype=np.float32)
         emitted = 0
         syn_medians: list[float] = []
+        pace: list[float] = []
         for phrase in group_phrases(self._words(segments, conv)):
             try:
                 pcm, at = self._phrase(req, lang, phrase, src_track, src_env, src_ref, src_median_f0, syn_medians,
-                                       out_rate)
+                                       out_rate, pace)
             except ValueError as e:  # e.g. a "word" with no phonemes: leave the phrase silent
                 logger.debug("phrase %r skipped: %s", [w.text for w in phrase.words], e)
                 pcm, at = np.zeros(0, np.float32), 0
@@ -189,7 +190,7 @@ class ResynthVC:
 
     def _phrase(self, req: ConversionRequest, lang: str, phrase: _Phrase, src_track: prosody.PitchTrack,
                 src_env: np.ndarray, src_ref: float, src_median_f0: float, syn_medians: list[float],
-                rate: int) -> tuple[np.ndarray, int]:
+                rate: int, pace: list[float]) -> tuple[np.ndarray, int]:
         words = phrase.words
         pieces, spans = [], []
         pos = 0
@@ -202,12 +203,20 @@ class ResynthVC:
             pos += len(t)
         text = " ".join(pieces)
         src_span = max(0.05, phrase.end - phrase.start)
+        # the voice's pace (seconds per character at speed 1) from earlier phrases predicts this one's length,
+        # so most phrases are rendered once at the right speed
         speed = 1.0
+        if pace:
+            predicted = float(np.median(pace)) * len(text) / src_span
+            if not _FIT_LO <= predicted <= _FIT_HI:
+                speed = float(np.clip(predicted, 0.5, 2.0))
         syn = self._synth(req, lang, text, speed)
         ws, we = _word_spans(syn.char_starts, syn.char_ends, spans)
+        if we[-1] > ws[0]:
+            pace.append((we[-1] - ws[0]) * speed / max(1, len(text)))
         ratio = (we[-1] - ws[0]) / src_span if we[-1] > ws[0] else 1.0
         if not _FIT_LO <= ratio <= _FIT_HI:
-            speed = float(np.clip(ratio, 0.5, 2.0))
+            speed = float(np.clip(speed * ratio, 0.5, 2.0))
             syn = self._synth(req, lang, text, speed)
             ws, we = _word_spans(syn.char_starts, syn.char_ends, spans)
         x = np.asarray(syn.audio, dtype=np.float32)
@@ -222,7 +231,7 @@ class ResynthVC:
         a_in.append(min(syn_len, we[-1] + _MARGIN_S))
         t0 = phrase.start - _MARGIN_S
         tmap_abs = prosody.piecewise_map(np.asarray(a_out), np.clip(a_in, 0.0, syn_len))
-        n = int(round((phrase.end - phrase.start + 2 * _MARGIN_S) * rate))
+        n = round((phrase.end - phrase.start + 2 * _MARGIN_S) * rate)
 
         def tmap(t_rel: np.ndarray) -> np.ndarray:
             return tmap_abs(t_rel + t0)
@@ -272,7 +281,7 @@ class ResynthVC:
                 shift = float(np.clip(20 * np.log10(max(phrase_level, 1e-6)), -9.0, 6.0))
                 y = dsp.match_loudness(y, rate, -20.0 + shift)
         y = dsp.fade_out(dsp.fade_in(y, rate, 5.0), rate, 5.0)
-        return y.astype(np.float32), int(round(t0 * rate))
+        return y.astype(np.float32), round(t0 * rate)
 
 
 def _word_spans(starts: np.ndarray, ends: np.ndarray, spans: list[tuple[int, int]]) -> tuple[list[float], list[float]]:

@@ -1,0 +1,95 @@
+"""``POST /v1/audio-isolation`` and ``/v1/audio-isolation/stream`` (multipart ``audio``; audio/mpeg out).
+
+Beyond the spec, ``output_format`` (query) picks another ElevenLabs format and ``engine``
+(query: dfn3, gtcrn, dtln) another isolation engine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.background import BackgroundTask
+
+from polyvox.api.deps import PrincipalDep, ServicesDep
+from polyvox.api.streamed_upload import invalid, missing, read_form
+from polyvox.services.isolation import IsolationService
+
+router = APIRouter(tags=["audio-isolation"])
+
+_FIELDS = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["audio"], "properties": {
+        "audio": {"type": "string", "format": "binary", "description": "Audio or video file"},
+        "file_format": {"type": "string", "enum": ["pcm_s16le_16", "other"], "default": "other"}}}}}},
+    "responses": {"200": {"content": {"audio/mpeg": {}}}}}
+
+
+def _file_format(value: str | None) -> str | None:
+    if value in (None, "", "null", "other"):
+        return None
+    if value != "pcm_s16le_16":
+        raise invalid("file_format", "Input should be 'pcm_s16le_16' or 'other'")
+    return value
+
+
+async def _open(request: Request, iso: IsolationService, engine: str | None):
+    form = await read_form(request, max_file_bytes=iso.max_bytes, tmp_dir=iso.tmp_dir, file_fields=("audio",))
+    try:
+        upload = form.files.get("audio")
+        if upload is None:
+            raise missing("audio")
+        job = await iso.open_async(upload.path, engine=engine, file_format=_file_format(form.get("file_format")))
+    except BaseException:
+        form.cleanup()
+        raise
+    return form, job
+
+
+@router.post("/v1/audio-isolation", openapi_extra=_FIELDS, response_class=FileResponse)
+async def audio_isolation(request: Request, services: ServicesDep, principal: PrincipalDep,
+                          output_format: str | None = None, engine: str | None = None) -> FileResponse:
+    iso = services.component(IsolationService)
+    fmt = iso.output_format(output_format)
+    form, job = await _open(request, iso, engine)
+    try:
+        out = await iso.render_async(job, principal.key_id, fmt.name)
+    finally:
+        form.cleanup()
+    return FileResponse(out, media_type=fmt.media_type, background=BackgroundTask(Path(out).unlink, missing_ok=True))
+
+
+@router.post("/v1/audio-isolation/stream", openapi_extra=_FIELDS)
+async def audio_isolation_stream(request: Request, services: ServicesDep, principal: PrincipalDep,
+                                 output_format: str | None = None, engine: str | None = None) -> StreamingResponse:
+    iso = services.component(IsolationService)
+    fmt = iso.output_format(output_format)
+    services.limiter.acquire(principal.key_id)
+    released = False
+
+    def release() -> None:
+        nonlocal released
+        if not released:
+            released = True
+            services.limiter.release(principal.key_id)
+
+    try:
+        form, job = await _open(request, iso, engine)
+    except BaseException:
+        release()
+        raise
+
+    async def body():
+        try:
+            async for data in iso.stream_async(job, fmt.name):
+                yield data
+        finally:
+            form.cleanup()
+            release()
+
+    def finish() -> None:  # also covers a response whose body never started
+        job.close()
+        form.cleanup()
+        release()
+
+    return StreamingResponse(body(), media_type=fmt.media_type, background=BackgroundTask(finish))
