@@ -36,6 +36,7 @@ from polyvox.services.container import Services
 from polyvox.services.keys import Principal
 from polyvox.services.tts import TTSRequest, b64
 from polyvox.text.segment import _ABBREVIATIONS
+from polyvox.text.ssml import safe_cut
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ class StreamOptions:
     sync_alignment: bool = False
     auto_mode: bool = False
     apply_text_normalization: str = "auto"
+    enable_ssml_parsing: bool = False
     seed: int | None = None
     latency: int = 0
     authorization: str | None = None
@@ -135,14 +137,14 @@ def parse_options(voice_id: str, params: Mapping[str, str], *, multi: bool) -> S
                            "invalid_request")
     model = params.get("model_id")
     timeout = _number(params, "inactivity_timeout", float, 0.001, MAX_TIMEOUT)
-    _bool(params, "enable_ssml_parsing", False)  # accepted; text is never parsed as SSML here
     return StreamOptions(
         voice_id=voice_id, model_id=None if model in (None, "", "Ellipsis", "None") else model,
         language_code=params.get("language_code") or None,
         enable_logging=_bool(params, "enable_logging", True), output_format=fmt,
         inactivity_timeout=20.0 if timeout is None else timeout,
         sync_alignment=_bool(params, "sync_alignment", False), auto_mode=_bool(params, "auto_mode", False),
-        apply_text_normalization=norm, seed=_number(params, "seed", int, 0, 2**32 - 1),
+        apply_text_normalization=norm, enable_ssml_parsing=_bool(params, "enable_ssml_parsing", False),
+        seed=_number(params, "seed", int, 0, 2**32 - 1),
         latency=_number(params, "optimize_streaming_latency", int, 0, 4) or 0,
         authorization=params.get("authorization") or params.get("xi_api_key") or None, multi=multi)
 
@@ -202,6 +204,23 @@ def last_sentence_end(text: str) -> int | None:
     return ends[-1] if ends else None
 
 
+def _locators(value: Any) -> list[tuple[str, str | None]]:
+    """``pronunciation_dictionary_locators`` of an initial message (at most three)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > 3:
+        raise SessionError("pronunciation_dictionary_locators must be a list of at most 3 locators.",
+                           "invalid_request")
+    out = []
+    for loc in value:
+        if not isinstance(loc, dict) or not isinstance(loc.get("pronunciation_dictionary_id"), str) or \
+                not isinstance(loc.get("version_id"), (str, type(None))):
+            raise SessionError("Each pronunciation dictionary locator needs a pronunciation_dictionary_id "
+                               "(and optionally a version_id) string.", "invalid_request")
+        out.append((loc["pronunciation_dictionary_id"], loc.get("version_id")))
+    return out
+
+
 def check_schedule(value: Any) -> tuple[int, ...]:
     if not isinstance(value, list) or not value:
         raise SessionError("generation_config.chunk_length_schedule must be a non-empty list of numbers.",
@@ -236,6 +255,10 @@ class Context:
     held_chars: list[str] = field(default_factory=list)
     held_starts: list[float] = field(default_factory=list)
     held_ends: list[float] = field(default_factory=list)
+    held_norm: tuple[list[str], list[float], list[float]] = field(default_factory=lambda: ([], [], []))
+    """Spoken (normalised) characters and times of the held audio, for ``normalizedAlignment``."""
+    locators: list[tuple[str, str | None]] = field(default_factory=list)
+    """Pronunciation dictionaries of this context (from its first message)."""
 
     def threshold(self) -> int:
         return self.schedule[min(self.step, len(self.schedule) - 1)]
@@ -450,9 +473,7 @@ class TTSSession:
                 raise SessionError("generation_config must be an object.", "invalid_request")
             if config.get("chunk_length_schedule") is not None:
                 ctx.schedule = check_schedule(config["chunk_length_schedule"])
-        locators = data.get("pronunciation_dictionary_locators")
-        if locators is not None and not isinstance(locators, list):
-            raise SessionError("pronunciation_dictionary_locators must be a list.", "invalid_request")
+        ctx.locators = _locators(data.get("pronunciation_dictionary_locators"))
         plan = await self._plan(ctx, ".")  # an unknown voice or model fails here, before any text
         if not self._warmed:  # load the engine while the client is still typing
             self._warmed = True
@@ -472,6 +493,7 @@ class TTSSession:
             end = last_sentence_end(ctx.buffer)
             if end is None and len(ctx.buffer) >= AUTO_MODE_MAX:
                 end = cut_point(ctx.buffer, AUTO_MODE_MAX)
+            end = self._outside_markup(ctx, end)
             if end:
                 self._generate(ctx, ctx.take(end))
             return
@@ -481,11 +503,20 @@ class TTSSession:
                 if len(ctx.buffer) < 4 * ctx.threshold():
                     break
                 end = ctx.threshold()  # a run without any space (e.g. unpunctuated CJK): cut anyway
+            end = self._outside_markup(ctx, end)
+            if not end:
+                break
             self._generate(ctx, ctx.take(end))
         if trigger and len(ctx.buffer) >= ctx.schedule[0]:
-            end = last_word_end(ctx.buffer)
+            end = self._outside_markup(ctx, last_word_end(ctx.buffer))
             if end:
                 self._generate(ctx, ctx.take(end))
+
+    def _outside_markup(self, ctx: Context, end: int | None) -> int | None:
+        """With SSML parsing on, move a cut back so no tag or element is split across generations."""
+        if end is None or not self.opts.enable_ssml_parsing:
+            return end
+        return safe_cut(ctx.buffer, end)
 
     def _generate(self, ctx: Context, text: str) -> None:
         ctx.step += 1
@@ -525,7 +556,8 @@ class TTSSession:
                          voice_settings=ctx.voice_settings, seed=o.seed,
                          previous_text=ctx.last_text if mid_clause else None,
                          apply_text_normalization=o.apply_text_normalization, output_format=o.output_format,
-                         enable_logging=o.enable_logging, source="TTS")
+                         enable_logging=o.enable_logging, source="TTS", enable_ssml_parsing=o.enable_ssml_parsing,
+                         pronunciation_dictionary_locators=ctx.locators)
         # time to first audio is the time to render the first segment: keep it short (a clause
         # or a few words) even when the first piece of text is itself short
         first_max = None
@@ -555,7 +587,9 @@ class TTSSession:
         try:
             async for chunk in self.tts.stream(plan, encoder=ctx.encoder, finalize=False):
                 self._hold(ctx, chunk.audio, chunk.chars, [start + t for t in chunk.starts],
-                           [start + t for t in chunk.ends])
+                           [start + t for t in chunk.ends],
+                           (chunk.norm_chars, [start + t for t in chunk.norm_starts],
+                            [start + t for t in chunk.norm_ends]))
                 ctx.clock += chunk.pcm_seconds
                 if ctx.held_audio:
                     await self._flush_held(ctx)
@@ -564,28 +598,37 @@ class TTSSession:
         self._generating = None
 
     def _hold(self, ctx: Context, audio: bytes, chars: list[str], starts: list[float],
-              ends: list[float]) -> None:
+              ends: list[float], norm: tuple[list[str], list[float], list[float]] | None = None) -> None:
         if ctx.held_from is None:
             ctx.held_from = ctx.clock
         ctx.held_audio += audio
         ctx.held_chars += chars
         ctx.held_starts += starts
         ctx.held_ends += ends
+        if norm is not None:
+            for held, new in zip(ctx.held_norm, norm):
+                held += new
 
     async def _flush_held(self, ctx: Context) -> None:
         """Send the held audio with the alignment of every character it covers."""
         origin = ctx.held_from or 0.0
-        alignment = None
+
+        def frame(chars: list[str], t0: list[float], t1: list[float]) -> dict[str, Any]:
+            starts = [max(0, round((t - origin) * 1000)) for t in t0]
+            ends = [max(0, round((t - origin) * 1000)) for t in t1]
+            return {"chars": chars, "charStartTimesMs": starts,
+                    "charDurationsMs": [max(0, e - s) for s, e in zip(starts, ends)]}
+
+        alignment = normalized = None
         if ctx.held_chars or self.opts.sync_alignment:
-            starts = [max(0, round((t - origin) * 1000)) for t in ctx.held_starts]
-            ends = [max(0, round((t - origin) * 1000)) for t in ctx.held_ends]
-            alignment = {"chars": ctx.held_chars, "charStartTimesMs": starts,
-                         "charDurationsMs": [max(0, e - s) for s, e in zip(starts, ends)]}
+            alignment = frame(ctx.held_chars, ctx.held_starts, ctx.held_ends)
+            normalized = frame(*ctx.held_norm)
         payload: dict[str, Any] = {"audio": b64(ctx.held_audio), "isFinal": None,
-                                   "normalizedAlignment": alignment, "alignment": alignment}
+                                   "normalizedAlignment": normalized, "alignment": alignment}
         if self.opts.multi:
             payload["contextId"] = ctx.context_id
         ctx.held_audio, ctx.held_from, ctx.held_chars, ctx.held_starts, ctx.held_ends = b"", None, [], [], []
+        ctx.held_norm = ([], [], [])
         await self._send(payload)
 
     async def _finish(self, ctx: Context) -> None:

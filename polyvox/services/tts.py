@@ -6,10 +6,21 @@ proper error status. ``stream`` then renders segments in the engine pool, one se
 ahead of the one being sent, and pushes them through one continuous encoder per
 response. Each chunk carries the alignment of the original characters it covers.
 
+The text front-end (``polyvox.text.frontend``) runs in ``plan``: SSML (breaks, phonemes,
+``<sub>``, ``<say-as>``, ``<lang>``), pronunciation dictionaries, normalisation (numbers,
+dates, money ... as words), language detection when ``language_code`` is absent. Segments
+are cut from the *spoken* text; each chunk carries the alignment of the ORIGINAL characters
+it covers (``chars``/``starts``/``ends``) and of the spoken ones (``norm_*``), as the
+ElevenLabs timestamp routes return them (``alignment`` / ``normalized_alignment``).
+An SSML break is exact silence: the speech on both sides is trimmed to its first/last
+sound, and the break's seconds are inserted between them.
+
 Continuity across segments and requests:
 - every segment is matched to one loudness target (the one measured on the cited
   ``previous_request_ids`` when given), so level stays even;
 - pauses between segments follow the punctuation that ended the previous one;
+- a segment cut mid-sentence is rendered with the next few words as lookahead (cut away
+  again using the alignment), so its intonation does not fall as if the sentence ended;
 - ``previous_text``/``next_text`` (or the texts of cited requests) are synthesized as
   context around the first/last segment and cut away using the engine's alignment, so
   intonation continues instead of resetting at the request boundary.
@@ -34,14 +45,16 @@ from polyvox.audio.formats import OutputFormat, parse_output_format
 from polyvox.engines.manager import EngineManager
 from polyvox.engines.tts.base import SynthesisRequest, VoiceSettings
 from polyvox.errors import (EngineFailure, InvalidOutputFormat, InvalidRequest, MaxCharacterLimitExceeded,
-                            UnsupportedLanguage)
+                            PolyvoxError, UnsupportedLanguage)
 from polyvox.services.history import HistoryService, NewHistoryItem
 from polyvox.services.keys import KeyService, Principal
 from polyvox.services.limits import Limiter
 from polyvox.services.models import LANGUAGE_NAMES, ModelSpec, get_model
 from polyvox.services.voices import VoiceService, settings_from_dict
 from polyvox.store.models import Voice
-from polyvox.text.segment import Segment, segment_text
+from polyvox.text import langdetect
+from polyvox.text.frontend import Prepared, SpokenSegment, auto_normalize, prepare
+from polyvox.text.ssml import SsmlError, strip_markup
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +77,10 @@ class TTSRequest:
     previous_request_ids: list[str] = field(default_factory=list)
     next_request_ids: list[str] = field(default_factory=list)
     apply_text_normalization: str = "auto"
+    enable_ssml_parsing: bool = True
+    """HTTP always reads SSML tags; the WebSocket only with ``enable_ssml_parsing=true``."""
+    pronunciation_dictionary_locators: list[tuple[str, str | None]] = field(default_factory=list)
+    """Up to three ``(pronunciation_dictionary_id, version_id)``; version None: the latest."""
     output_format: str = "mp3_44100_128"
     enable_logging: bool = True
     source: str = "TTS"
@@ -98,10 +115,13 @@ class Plan:
     language: str
     settings: VoiceSettings
     fmt: OutputFormat
-    segments: list[Segment]
+    segments: list[SpokenSegment]
     target_lufs: float
     context_before: str
     context_after: str
+    prepared: Prepared | None = None
+    engine_voices: dict[str, str] = field(default_factory=dict)
+    """Engine voice per language (a ``<lang>`` span may switch language)."""
     slot: AdmissionSlot | None = None
 
     @property
@@ -120,6 +140,10 @@ class Chunk:
     ends: list[float]
     pcm_seconds: float
     """Audio duration this chunk adds."""
+    norm_chars: list[str] = field(default_factory=list)
+    """Spoken (normalised) characters this chunk covers, and their times (``normalized_alignment``)."""
+    norm_starts: list[float] = field(default_factory=list)
+    norm_ends: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -128,6 +152,9 @@ class _Rendered:
     chars: list[str]
     starts: list[float]
     ends: list[float]
+    norm_chars: list[str] = field(default_factory=list)
+    norm_starts: list[float] = field(default_factory=list)
+    norm_ends: list[float] = field(default_factory=list)
 
 
 class TTSService:
@@ -140,6 +167,8 @@ class TTSService:
         self.limiter = limiter
         self.pool = pool
         self.character_limit = character_limit
+        self._pronunciation = None
+        langdetect.warm()
 
     # validation ----------------------------------------------------------------------
     def plan(self, principal: Principal, req: TTSRequest, *, first_max: int | None = 60) -> Plan:
@@ -156,10 +185,17 @@ class TTSService:
             raise InvalidOutputFormat(str(e)) from e
         voice = self.voices.get(req.voice_id)
         engine = self.engines.peek(model.engine)
+        allowed = set(model.languages) if model.languages else set(engine.info.languages)
         language = self._language(req, model, voice, engine.info.languages)
-        engine_voice = self.voices.binding(voice, model.engine, language)
         settings = settings_from_dict(req.voice_settings, settings_from_dict(voice.settings))
         _check_settings(settings)
+        prepared = self._prepare(req, model.engine, language, first_max)
+        if not prepared.segments and prepared.trailing_break <= 0:
+            raise InvalidRequest("Text has nothing to speak.", code="empty_text")
+        for lang in sorted(prepared.languages - allowed):
+            raise UnsupportedLanguage(_unsupported(model, lang, allowed, "in a <lang> tag"))
+        engine_voices = {lang: self.voices.binding(voice, model.engine, lang)
+                         for lang in prepared.languages | {language}}
         cited = self.history.stitch_info(req.previous_request_ids[:3])
         levels = [c.loudness_lufs for c in cited if c.loudness_lufs is not None]
         before = " ".join(c.text for c in cited) if cited else (req.previous_text or "")
@@ -168,23 +204,78 @@ class TTSService:
         if req.billable:
             self.keys.check_quota(principal.key_id, len(req.text), self.character_limit)
         return Plan(request_id=uuid.uuid4().hex, history_item_id=uuid.uuid4().hex[:20], principal=principal, req=req,
-                    model=model, voice=voice, engine=model.engine, engine_voice=engine_voice, language=language,
-                    settings=settings, fmt=fmt, segments=segment_text(req.text, first_max=first_max),
+                    model=model, voice=voice, engine=model.engine, engine_voice=engine_voices[language],
+                    language=language, settings=settings, fmt=fmt, segments=prepared.segments,
                     target_lufs=float(np.mean(levels)) if levels else TARGET_LUFS,
-                    context_before=_tail(before), context_after=_head(after))
+                    context_before=self._spoken_context(_tail(before), req, model.engine, language),
+                    context_after=self._spoken_context(_head(after), req, model.engine, language),
+                    prepared=prepared, engine_voices=engine_voices)
+
+    @staticmethod
+    def _normalize_for(req: TTSRequest, engine: str):
+        """``apply_text_normalization``: off, on, or (auto) where the engine benefits (see frontend)."""
+        mode = (req.apply_text_normalization or "auto").lower()
+        if mode == "off":
+            return False
+        if mode == "on":
+            return True
+        return lambda lang: auto_normalize(engine, lang)
+
+    def _prepare(self, req: TTSRequest, engine: str, language: str, first_max: int | None) -> Prepared:
+        lexicons = [r.rules for r in self._dictionaries(req.pronunciation_dictionary_locators)
+                    if r.applies_to(language)]
+        try:
+            return prepare(req.text, language, normalize_for=self._normalize_for(req, engine),
+                           ssml=req.enable_ssml_parsing, lexicons=lexicons, first_max=first_max)
+        except SsmlError as e:
+            raise InvalidRequest(f"Invalid SSML: {e}", code="invalid_ssml", status=422) from None
+
+    def _spoken_context(self, text: str, req: TTSRequest, engine: str, language: str) -> str:
+        """previous/next text as it would be spoken (normalised, markup removed)."""
+        if not text:
+            return ""
+        try:
+            p = prepare(text, language, normalize_for=self._normalize_for(req, engine),
+                        ssml=req.enable_ssml_parsing, first_max=None)
+        except SsmlError:
+            return strip_markup(text)
+        return " ".join(p.spoken.text.split())
+
+    def _dictionaries(self, locators: list[tuple[str, str | None]]):
+        if not locators:
+            return []
+        from polyvox.services.pronunciation import Locator, PronunciationService
+
+        if self._pronunciation is None:
+            self._pronunciation = PronunciationService(self.history.db)
+        return self._pronunciation.resolve([Locator(d, v) for d, v in locators])
 
     @staticmethod
     def _language(req: TTSRequest, model: ModelSpec, voice: Voice, engine_langs: frozenset[str]) -> str:
+        """``language_code``, else the language detected in the text, else the voice's language.
+
+        Detection only overrides the voice's language when it is fairly sure (lingua
+        confidence >= 0.6 on 15+ letters); text that is very surely in a language the
+        model cannot speak (>= 0.9 on 30+ letters) is refused with a clear error.
+        """
         allowed = set(model.languages) if model.languages else set(engine_langs)
         if req.language_code:
-            code = req.language_code.lower().split("-")[0]
+            code = req.language_code.lower().replace("_", "-").split("-")[0]
             if code not in allowed:
-                name = LANGUAGE_NAMES.get(code, code)
-                raise UnsupportedLanguage(
-                    f"Model {model.model_id} cannot speak {name} ({code}) on this server. It speaks: "
-                    f"{', '.join(sorted(allowed))}. For other languages use model 'espeak' (100+ languages).")
+                raise UnsupportedLanguage(_unsupported(model, code, allowed))
             return code
-        return voice.language if voice.language in allowed else ("en" if "en" in allowed else sorted(allowed)[0])
+        fallback = voice.language if voice.language in allowed else ("en" if "en" in allowed else sorted(allowed)[0])
+        plain = (strip_markup(req.text) if req.enable_ssml_parsing else req.text)[:2000]
+        det = langdetect.detect(plain)
+        if det is None or det.language == fallback:
+            return fallback
+        letters = sum(1 for ch in plain if ch.isalpha())
+        if det.language in allowed:
+            return det.language if det.confidence >= 0.6 and letters >= 15 else fallback
+        if det.confidence >= 0.9 and letters >= 30:
+            raise UnsupportedLanguage(_unsupported(model, det.language, allowed,
+                                                   f"detected from the text, {det.confidence:.0%} sure"))
+        return fallback
 
     # generation ----------------------------------------------------------------------
     async def stream(self, plan: Plan, *, encoder: StreamEncoder | None = None,
@@ -204,37 +295,33 @@ class TTSService:
         all_starts: list[float] = []
         all_ends: list[float] = []
         clock = 0.0
-        cursor = 0
         total_pcm = 0.0
         lufs: list[float] = []
         try:
-            segs = plan.segments
-            pending = loop.run_in_executor(self.pool, self._render, plan, 0, cursor)
-            for i, seg in enumerate(segs):
+            count = max(1, len(plan.segments))  # a text that is only a break is one chunk of silence
+            rate = self.engines.peek(plan.engine).info.sample_rate
+            pending = loop.run_in_executor(self.pool, self._render, plan, 0)
+            for i in range(count):
                 rendered, seg_lufs = await pending
-                cursor = seg.end
-                if i + 1 < len(segs):
-                    pending = loop.run_in_executor(self.pool, self._render, plan, i + 1, cursor)
+                if i + 1 < count:
+                    pending = loop.run_in_executor(self.pool, self._render, plan, i + 1)
                 if seg_lufs is not None:
                     lufs.append(seg_lufs)
                 data = await loop.run_in_executor(self.pool, encoder.write, rendered.pcm)
-                rate = self.engines.peek(plan.engine).info.sample_rate
+                if i + 1 == count and finalize:
+                    data += await loop.run_in_executor(self.pool, encoder.finish)
+                seconds = len(rendered.pcm) / rate
                 starts = [clock + t for t in rendered.starts]
                 ends = [clock + t for t in rendered.ends]
-                clock += len(rendered.pcm) / rate
-                total_pcm += len(rendered.pcm) / rate
-                if i + 1 == len(segs):
-                    if finalize:
-                        data += await loop.run_in_executor(self.pool, encoder.finish)
-                    trailing = plan.req.text[cursor:]
-                    rendered.chars += list(trailing)
-                    starts += [clock] * len(trailing)
-                    ends += [clock] * len(trailing)
+                chunk = Chunk(data, rendered.chars, starts, ends, seconds, rendered.norm_chars,
+                              [clock + t for t in rendered.norm_starts], [clock + t for t in rendered.norm_ends])
+                clock += seconds
+                total_pcm += seconds
                 kept.append(data)
                 all_chars += rendered.chars
                 all_starts += starts
                 all_ends += ends
-                yield Chunk(data, rendered.chars, starts, ends, len(rendered.pcm) / rate)
+                yield chunk
             await loop.run_in_executor(self.pool, self._finish, plan, b"".join(kept), total_pcm,
                                        float(np.mean(lufs)) if lufs else None,
                                        {"characters": all_chars, "character_start_times_seconds": all_starts,
@@ -256,48 +343,104 @@ class TTSService:
         plan.slot = AdmissionSlot(self.limiter, plan.principal.key_id)
         return plan.slot
 
-    def _render(self, plan: Plan, index: int, cursor: int) -> tuple[_Rendered, float | None]:
-        seg = plan.segments[index]
-        first, last = index == 0, index == len(plan.segments) - 1
+    def _render(self, plan: Plan, index: int) -> tuple[_Rendered, float | None]:
+        """Segment ``index``: its audio (the pause in front included) and both alignments.
+
+        The chunk covers the spoken text from the end of the previous segment (the gap
+        between them goes with this one) to the end of this segment, or to the end of the
+        text for the last one; its original characters are those that stretch stands for.
+        """
+        prep = plan.prepared
+        segs = plan.segments
+        rate = self.engines.peek(plan.engine).info.sample_rate
+        if not segs:
+            return self._silence_only(plan, rate), None
+        seg = segs[index]
+        last = index == len(segs) - 1
+        pcm, starts, ends, rate = self._synthesize(plan, index)
+        seg_lufs = None
+        if len(pcm):
+            if plan.settings.use_speaker_boost:
+                pcm = dsp.presence_boost(pcm, rate, 2.5)
+            pcm = dsp.peak_limit(dsp.match_loudness(pcm, rate, plan.target_lufs))
+            # the level actually sent, which later requests citing this one will match
+            seg_lufs = dsp.loudness_lufs(pcm, rate) if len(pcm) > rate * 0.4 else None
+        exact = seg.pause_before is not None or seg.break_after
+        if seg.pause_before is not None:  # an SSML break: exact silence, so no engine padding around it
+            pcm, starts, ends = _trim_edge(pcm, rate, starts, ends, head=True)
+        if seg.break_after:
+            pcm, starts, ends = _trim_edge(pcm, rate, starts, ends, head=False)
+        fade = 1.0 if exact else _FADE_MS
+        pcm = dsp.fade_out(dsp.fade_in(pcm, rate, fade), rate, fade)
+        # the pause in front: the break's, else what the previous segment's punctuation asks for
+        if seg.pause_before is not None:
+            lead = seg.pause_before
+        elif index > 0:
+            prev = segs[index - 1]
+            end_mark = prev.text.rstrip("\"')] ")[-1:]
+            gap = prep.spoken.text[prev.end: seg.start]
+            lead = 0.03 if prev.continues else _PAUSES["\n"] if "\n" in gap else _PAUSES.get(end_mark, 0.08)
+            lead /= max(0.5, plan.settings.speed)
+        else:
+            lead = 0.0
+        tail = prep.trailing_break if last else 0.0
+        pcm = np.concatenate([np.zeros(int(round(lead * rate)), np.float32), pcm,
+                              np.zeros(int(round(tail * rate)), np.float32)])
+        duration = len(pcm) / rate
+        # spoken characters: the gap before the segment shares the pause, the segment has its times
+        p = segs[index - 1].end if index > 0 else 0
+        q = len(prep.spoken.text) if last else seg.end
+        edges = np.linspace(0.0, lead, seg.start - p + 1)
+        sp_starts = np.concatenate([edges[:-1], lead + starts, np.full(q - seg.end, duration - tail)])
+        sp_ends = np.concatenate([edges[1:], lead + ends, np.full(q - seg.end, duration)])
+        j0, j1, o_starts, o_ends = prep.times.times(p, q, sp_starts, sp_ends, 0.0, last=last, t_end=duration)
+        return _Rendered(pcm.astype(np.float32), list(prep.original[j0:j1]), o_starts.tolist(), o_ends.tolist(),
+                         list(prep.spoken.text[p:q]), sp_starts.tolist(), sp_ends.tolist()), seg_lufs
+
+    @staticmethod
+    def _silence_only(plan: Plan, rate: int) -> _Rendered:
+        """A text with nothing to say but a break ("<break time='1s'/>"): that silence."""
+        prep = plan.prepared
+        secs = prep.trailing_break
+        edges = np.linspace(0.0, secs, len(prep.original) + 1)
+        m = len(prep.spoken.text)
+        return _Rendered(np.zeros(int(round(secs * rate)), np.float32), list(prep.original), edges[:-1].tolist(),
+                         edges[1:].tolist(), list(prep.spoken.text), [0.0] * m, [secs] * m)
+
+    def _synthesize(self, plan: Plan, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Engine audio and character times of one segment, context/lookahead rendered and cut away."""
+        segs = plan.segments
+        seg = segs[index]
+        first, last = index == 0, index == len(segs) - 1
         before = plan.context_before if first else ""
-        after = plan.context_after if last else ""
+        after = plan.context_after if last else (_lookahead(segs[index + 1].text) if seg.continues else "")
         spoken = f"{before} {seg.text} {after}".strip() if (before or after) else seg.text
         offset = len(before) + 1 if before else 0
         seed = None if plan.req.seed is None else (plan.req.seed + index) % 2**32
         try:
             with self.engines.acquire(plan.engine) as engine:
                 rate = engine.info.sample_rate
-                syn = engine.synthesize(SynthesisRequest(text=spoken, voice=plan.engine_voice,
-                                                         language=plan.language, settings=plan.settings, seed=seed))
+                inline = getattr(engine.info, "inline_phonemes", False)
+                spans = tuple((a + offset, b + offset, ipa) for a, b, ipa in seg.phonemes) if inline else ()
+                syn = engine.synthesize(SynthesisRequest(
+                    text=spoken, voice=plan.engine_voices.get(seg.language, plan.engine_voice),
+                    language=seg.language, settings=plan.settings, seed=seed, phoneme_spans=spans))
         except ValueError as e:
             raise InvalidRequest(str(e), code="invalid_request") from e
+        except PolyvoxError:
+            raise
         except Exception as e:
             raise EngineFailure(f"The {plan.engine} engine failed on segment {index + 1}: {e}") from e
         pcm = np.asarray(syn.audio, dtype=np.float32)
-        starts = np.asarray(syn.char_starts, dtype=np.float64)[offset: offset + len(seg.text)]
-        ends = np.asarray(syn.char_ends, dtype=np.float64)[offset: offset + len(seg.text)]
+        all_starts = np.asarray(syn.char_starts, dtype=np.float64)
+        all_ends = np.asarray(syn.char_ends, dtype=np.float64)
+        starts = all_starts[offset: offset + len(seg.text)]
+        ends = all_ends[offset: offset + len(seg.text)]
         if before or after:
-            pcm, starts, ends = _cut_context(pcm, rate, starts, ends)
-        if plan.settings.use_speaker_boost:
-            pcm = dsp.presence_boost(pcm, rate, 2.5)
-        pcm = dsp.peak_limit(dsp.match_loudness(pcm, rate, plan.target_lufs))
-        # the level actually sent, which later requests citing this one will match
-        seg_lufs = dsp.loudness_lufs(pcm, rate) if len(pcm) > rate * 0.4 else None
-        pcm = dsp.fade_out(dsp.fade_in(pcm, rate, _FADE_MS), rate, _FADE_MS)
-        # the pause that the previous segment's punctuation asks for goes in front of this one
-        lead = 0.0
-        if index > 0:
-            prev = plan.segments[index - 1].text.rstrip("\"')] ")
-            gap = plan.req.text[plan.segments[index - 1].end: seg.start]
-            lead = _PAUSES["\n"] if "\n" in gap else _PAUSES.get(prev[-1:] if prev else "", 0.08)
-            lead /= max(0.5, plan.settings.speed)
-        pad = np.zeros(int(lead * rate), np.float32)
-        pcm = np.concatenate([pad, pcm])
-        gap_text = plan.req.text[cursor: seg.start]
-        chars = list(gap_text) + list(seg.text)
-        s = [0.0] * len(gap_text) + [lead + float(t) for t in starts]
-        e = [lead] * len(gap_text) + [lead + float(t) for t in ends]
-        return _Rendered(pcm, chars, s, e), seg_lufs
+            nxt = offset + len(seg.text) + 1
+            next_start = float(all_starts[nxt]) if after and nxt < len(all_starts) else None
+            pcm, starts, ends = _cut_context(pcm, rate, starts, ends, next_start)
+        return pcm, starts, ends, rate
 
     async def render(self, principal: Principal, req: TTSRequest) -> bytes:
         """Plan, admit and render a whole request into bytes."""
@@ -347,14 +490,55 @@ def _head(text: str) -> str:
     return text[:cut] if cut > 0 else text[:_CONTEXT_CHARS]
 
 
-def _cut_context(pcm: np.ndarray, rate: int, starts: np.ndarray, ends: np.ndarray):
-    """Keep only the audio of the request's own characters from a context-padded render."""
+def _cut_context(pcm: np.ndarray, rate: int, starts: np.ndarray, ends: np.ndarray, next_start: float | None = None):
+    """Keep only the audio of the request's own characters from a context-padded render.
+
+    ``next_start``: where the following (context or lookahead) word begins; the cut stays
+    before it, so that word's onset is not heard twice.
+    """
     if len(starts) == 0:
         return pcm, starts, ends
     t0 = max(0.0, float(starts[0]) - 0.03)
     t1 = min(len(pcm) / rate, float(ends[-1]) + 0.06)
+    if next_start is not None and next_start > float(ends[-1]):
+        t1 = min(t1, max(float(ends[-1]), next_start - 0.01))
     a, b = int(t0 * rate), max(int(t0 * rate) + 1, int(t1 * rate))
     return pcm[a:b], starts - t0, ends - t0
+
+
+def _trim_edge(pcm: np.ndarray, rate: int, starts: np.ndarray, ends: np.ndarray, *, head: bool):
+    """Cut the silence at the head (or the tail) of ``pcm`` to nothing: a break's silence is then exact."""
+    if len(pcm) == 0:
+        return pcm, starts, ends
+    trimmed, cut = dsp.trim_silence(pcm, rate, threshold_db=-50.0, pad_ms=2.0)
+    if len(trimmed) == 0:
+        return pcm, starts, ends
+    if head:
+        shift = cut / rate
+        return pcm[cut:], np.maximum(starts - shift, 0.0), np.maximum(ends - shift, 0.0)
+    end = cut + len(trimmed)
+    dur = end / rate
+    return pcm[:end], np.minimum(starts, dur), np.minimum(ends, dur)
+
+
+def _lookahead(text: str, words: int = 4, chars: int = 32) -> str:
+    """The first few words of the next segment, rendered after one that ends mid-sentence."""
+    out: list[str] = []
+    for w in text.split():
+        if out and len(" ".join([*out, w])) > chars:
+            break
+        out.append(w)
+        if len(out) >= words or w[-1:] in ".!?;:,":
+            break
+    return " ".join(out)
+
+
+def _unsupported(model: ModelSpec, code: str, allowed: set[str], how: str = "") -> str:
+    name = LANGUAGE_NAMES.get(code, code)
+    why = f" ({how})" if how else ""
+    return (f"Model {model.model_id} cannot speak {name} ({code}){why} on this server. It speaks: "
+            f"{', '.join(sorted(allowed))}. For other languages use model 'espeak' (100+ languages), "
+            "or set language_code.")
 
 
 def alignment_payload(chars: list[str], starts: list[float], ends: list[float]) -> dict[str, Any]:

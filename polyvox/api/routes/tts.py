@@ -32,7 +32,9 @@ def _request(voice_id: str, body: TTSBody, output_format: str, enable_logging: b
         seed=body.seed, previous_text=body.previous_text, next_text=body.next_text,
         previous_request_ids=body.previous_request_ids or [], next_request_ids=body.next_request_ids or [],
         apply_text_normalization=body.apply_text_normalization or "auto", output_format=output_format,
-        enable_logging=enable_logging)
+        enable_logging=enable_logging, enable_ssml_parsing=True,
+        pronunciation_dictionary_locators=[(loc.pronunciation_dictionary_id, loc.version_id)
+                                           for loc in body.pronunciation_dictionary_locators or []])
 
 
 def _headers(plan: Plan, services) -> dict[str, str]:
@@ -50,6 +52,15 @@ def _start(services, principal, voice_id, body, output_format, enable_logging, l
     plan = services.tts.plan(principal, req, first_max=_FIRST_SEGMENT.get(latency or 0, 60))
     services.tts.admit(plan)
     return plan
+
+
+def _alignments(chunks: list[Chunk]) -> dict:
+    """``alignment`` over the request's original characters, ``normalized_alignment`` over the spoken text."""
+    return {"alignment": alignment_payload(sum((c.chars for c in chunks), []), sum((c.starts for c in chunks), []),
+                                           sum((c.ends for c in chunks), [])),
+            "normalized_alignment": alignment_payload(sum((c.norm_chars for c in chunks), []),
+                                                      sum((c.norm_starts for c in chunks), []),
+                                                      sum((c.norm_ends for c in chunks), []))}
 
 
 OutputFormatQ = Query("mp3_44100_128")
@@ -86,10 +97,8 @@ async def convert_with_timestamps(voice_id: str, body: TTSBody, services: Servic
                                   optimize_streaming_latency: int | None = LatencyQ) -> JSONResponse:
     plan = _start(services, principal, voice_id, body, output_format, enable_logging, optimize_streaming_latency)
     chunks = [c async for c in services.tts.stream(plan)]
-    align = alignment_payload(sum((c.chars for c in chunks), []), sum((c.starts for c in chunks), []),
-                              sum((c.ends for c in chunks), []))
-    return JSONResponse({"audio_base64": b64(b"".join(c.audio for c in chunks)), "alignment": align,
-                         "normalized_alignment": align}, headers=_headers(plan, services))
+    return JSONResponse({"audio_base64": b64(b"".join(c.audio for c in chunks)), **_alignments(chunks)},
+                        headers=_headers(plan, services))
 
 
 @router.post("/v1/text-to-speech/{voice_id}/stream/with-timestamps")
@@ -103,10 +112,8 @@ async def stream_with_timestamps(voice_id: str, body: TTSBody, services: Service
         async for chunk in services.tts.stream(plan):
             held.append(chunk)
             if chunk.audio:  # an encoder may hold back a tiny segment; its alignment rides with the next bytes
-                align = alignment_payload(sum((c.chars for c in held), []), sum((c.starts for c in held), []),
-                                          sum((c.ends for c in held), []))
-                yield (json.dumps({"audio_base64": b64(b"".join(c.audio for c in held)), "alignment": align,
-                                   "normalized_alignment": align}) + "\n").encode()
+                yield (json.dumps({"audio_base64": b64(b"".join(c.audio for c in held)), **_alignments(held)})
+                       + "\n").encode()
                 held = []
 
     return StreamingResponse(lines(), media_type="application/x-ndjson", headers=_headers(plan, services),

@@ -39,6 +39,8 @@ class EngineInfo:
     sample_rate: int
     accepts_phonemes: bool = False
     """``SynthesisRequest.phonemes`` (IPA) is honoured."""
+    inline_phonemes: bool = False
+    """``SynthesisRequest.phoneme_spans`` (IPA for stretches of the text) is honoured."""
     can_clone: bool = False
     settings: frozenset[str] = frozenset()
     """Voice-setting fields that change this engine's audio (others are accepted and ignored)."""
@@ -72,6 +74,10 @@ class SynthesisRequest:
     seed: int | None = None
     phonemes: str | None = None
     """IPA for the whole segment; overrides the engine's own G2P where ``accepts_phonemes``."""
+    phoneme_spans: tuple[tuple[int, int, str], ...] = ()
+    """``(start, end, ipa)`` over ``text``: those characters are spoken as the (standard) IPA
+    given, where ``inline_phonemes`` (SSML ``<phoneme>``, pronunciation-dictionary rules);
+    the rest of the text goes through the engine's own G2P. Times stay per ``text`` character."""
 
 
 @dataclass

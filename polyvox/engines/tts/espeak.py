@@ -30,6 +30,12 @@ outlive a call, so the private library copy is loaded afresh for every synthesis
 with ``srand(seed)`` (a fixed default when ``seed`` is None) right before it. A request and
 seed therefore always give the same samples.
 
+Phoneme input
+    ``SynthesisRequest.phoneme_spans``: each span becomes a ``[[...]]`` block of eSpeak's own
+    phoneme mnemonics (IPA converted by ``polyvox.text.lexicon.ipa_to_espeak``, English
+    phoneme set; other languages are approximated with the same symbols), synthesized with
+    the ``espeakPHONEMES`` flag; times are mapped back onto the request's characters.
+
 Alignment
     eSpeak reports a WORD event (character position, audio position in ms) at the start
     of each word; the word ends where the energy envelope falls silent before the next
@@ -59,6 +65,8 @@ logger = logging.getLogger(__name__)
 _AUDIO_OUTPUT_SYNCHRONOUS = 0x02
 _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
+_PHONEMES = 0x100
+"""espeakPHONEMES: ``[[...]]`` in the text is phoneme input (eSpeak's own mnemonics)."""
 _EVENT_LIST_TERMINATED = 0
 _EVENT_WORD = 1
 _RATE, _VOLUME, _PITCH, _RANGE = 1, 2, 3, 4
@@ -178,6 +186,7 @@ class EspeakEngine:
             languages=langs,
             sample_rate=self.sample_rate,
             accepts_phonemes=False,
+            inline_phonemes=True,
             can_clone=False,
             settings=frozenset({"speed", "stability", "style"}),
             deterministic=True,
@@ -286,6 +295,11 @@ class EspeakEngine:
         text = request.text
         name = f.voice + (f"+{variant}" if variant else "")
         params = settings_to_params(request.settings)
+        flags = _CHARS_UTF8
+        mapped = None
+        if request.phoneme_spans:  # spans become [[mnemonics]] blocks, read with espeakPHONEMES
+            mapped = _with_phoneme_blocks(text, request.phoneme_spans)
+            text, flags = mapped.text, _CHARS_UTF8 | _PHONEMES
         data = text.encode("utf-8") + b"\0"
         with self._lock:
             lib = self._open()
@@ -297,7 +311,7 @@ class EspeakEngine:
                 self._buf, self._events = [], []
                 seed = DEFAULT_SEED if request.seed is None else int(request.seed)
                 self._srand(seed & 0xFFFFFFFF)
-                rc = lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+                rc = lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, flags, None, None)
                 lib.espeak_Synchronize()
                 buf, events = self._buf, self._events
                 self._buf, self._events = [], []
@@ -313,7 +327,12 @@ class EspeakEngine:
         audio = (pcm.astype(np.float32) / 32768.0).astype(np.float32)
         audio, head = trim_silence(audio, sr, pad=_PAD)
         duration = len(audio) / sr
-        return Synthesis(audio=audio, sample_rate=sr, **self._align(text, events, audio, head, duration))
+        times = self._align(text, events, audio, head, duration)
+        if mapped is not None:  # times of the [[...]] text back onto the request's characters
+            from polyvox.text.charmap import fold_times
+
+            times["char_starts"], times["char_ends"] = fold_times(mapped, times["char_starts"], times["char_ends"])
+        return Synthesis(audio=audio, sample_rate=sr, **times)
 
     def _align(self, text: str, events, audio: np.ndarray, head: int, duration: float) -> dict:
         sr = self.sample_rate
@@ -377,6 +396,21 @@ class EspeakEngine:
             we[j] = max(ws[j], end)
         starts, ends = align_chars(text, words, ws, we, duration)
         return {"char_starts": starts, "char_ends": ends}
+
+
+def _with_phoneme_blocks(text: str, spans):
+    """``text`` with each (start, end, IPA) span as a ``[[...]]`` block of eSpeak mnemonics, mapped back."""
+    from polyvox.text.charmap import MapBuilder
+    from polyvox.text.lexicon import ipa_to_espeak
+
+    b = MapBuilder(text)
+    pos = 0
+    for a, e, ipa in sorted(spans):
+        b.copy(pos, a)
+        b.emit(f"[[{ipa_to_espeak(ipa)}]]", a, e)
+        pos = e
+    b.copy(pos, len(text))
+    return b.build()
 
 
 __all__ = ["EspeakEngine", "scan_voices", "settings_to_params"]

