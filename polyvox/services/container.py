@@ -112,6 +112,7 @@ class Services:
             close = getattr(inst, "close", None)
             if close:
                 close()
+        self.tts.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.db.dispose()
 

@@ -162,6 +162,7 @@ class TTSService:
                  keys: KeyService, limiter: Limiter, pool: ThreadPoolExecutor, character_limit: int = 0) -> None:
         self.engines = engines
         self.voices = voices
+        self._io = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tts-io")
         self.history = history
         self.keys = keys
         self.limiter = limiter
@@ -189,6 +190,8 @@ class TTSService:
         language = self._language(req, model, voice, engine.info.languages)
         settings = settings_from_dict(req.voice_settings, settings_from_dict(voice.settings))
         _check_settings(settings)
+        if first_max:  # short texts too get a short first segment: first audio waits only for it
+            first_max = min(first_max, max(24, len(req.text) // 2))
         prepared = self._prepare(req, model.engine, language, first_max)
         if not prepared.segments and prepared.trailing_break <= 0:
             raise InvalidRequest("Text has nothing to speak.", code="empty_text")
@@ -307,9 +310,10 @@ class TTSService:
                     pending = loop.run_in_executor(self.pool, self._render, plan, i + 1)
                 if seg_lufs is not None:
                     lufs.append(seg_lufs)
-                data = await loop.run_in_executor(self.pool, encoder.write, rendered.pcm)
+                # encoding and bookkeeping never queue behind other streams' renders
+                data = await loop.run_in_executor(self._io, encoder.write, rendered.pcm)
                 if i + 1 == count and finalize:
-                    data += await loop.run_in_executor(self.pool, encoder.finish)
+                    data += await loop.run_in_executor(self._io, encoder.finish)
                 seconds = len(rendered.pcm) / rate
                 starts = [clock + t for t in rendered.starts]
                 ends = [clock + t for t in rendered.ends]
@@ -322,7 +326,7 @@ class TTSService:
                 all_starts += starts
                 all_ends += ends
                 yield chunk
-            await loop.run_in_executor(self.pool, self._finish, plan, b"".join(kept), total_pcm,
+            await loop.run_in_executor(self._io, self._finish, plan, b"".join(kept), total_pcm,
                                        float(np.mean(lufs)) if lufs else None,
                                        {"characters": all_chars, "character_start_times_seconds": all_starts,
                                         "character_end_times_seconds": all_ends})
@@ -441,6 +445,9 @@ class TTSService:
             next_start = float(all_starts[nxt]) if after and nxt < len(all_starts) else None
             pcm, starts, ends = _cut_context(pcm, rate, starts, ends, next_start)
         return pcm, starts, ends, rate
+
+    def close(self) -> None:
+        self._io.shutdown(wait=True)
 
     async def render(self, principal: Principal, req: TTSRequest) -> bytes:
         """Plan, admit and render a whole request into bytes."""

@@ -230,6 +230,8 @@ class KokoroEngine:
             if self.threads > 0:
                 opts.intra_op_num_threads = self.threads
             opts.inter_op_num_threads = 1
+            # idle threads sleep instead of spinning: engine workers share few cores
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = ort.InferenceSession(str(model), sess_options=opts, providers=["CPUExecutionProvider"])
             self._timed = DURATIONS_OUTPUT in {o.name for o in session.get_outputs()}
             self.model_path = model

@@ -215,6 +215,8 @@ class _OpenVoice:
         if threads > 0:
             opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
+        # idle threads sleep instead of spinning: engine workers share few cores
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
             model.SerializeToString(), sess_options=opts, providers=["CPUExecutionProvider"]
         )
