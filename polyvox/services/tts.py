@@ -190,8 +190,6 @@ class TTSService:
         language = self._language(req, model, voice, engine.info.languages)
         settings = settings_from_dict(req.voice_settings, settings_from_dict(voice.settings))
         _check_settings(settings)
-        if first_max:  # short texts too get a short first segment: first audio waits only for it
-            first_max = min(first_max, max(24, len(req.text) // 2))
         prepared = self._prepare(req, model.engine, language, first_max)
         if not prepared.segments and prepared.trailing_break <= 0:
             raise InvalidRequest("Text has nothing to speak.", code="empty_text")
