@@ -12,6 +12,8 @@ gender). Everything returns plain spoken words; punctuation that carries prosody
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import re
 from typing import ClassVar
 
@@ -31,7 +33,7 @@ def _alt(words) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
-class Normalizer(TokenReadings):
+class Normalizer(TokenReadings, ABC):
     """English-shaped defaults; language modules override the class data and a few readings."""
 
     lang: ClassVar[str] = "xx"
@@ -174,11 +176,13 @@ class Normalizer(TokenReadings):
             return f"{sign}{self.number(num, gender)} {self.w('to')} {self.number(num2, gender, noun=True)} {plur}"
         return f"{sign}{self.number(num, gender, noun=True)} {self.plural_noun(num, sing, plur)}"
 
+    @abstractmethod
     def time(self, h: int, m: int, s: int | None, ampm: str | None) -> str:
-        raise NotImplementedError
+        """How a clock time is read in this language (every language module defines it)."""
 
+    @abstractmethod
     def date(self, y: int | None, mo: int, d: int, m: Match) -> str:
-        raise NotImplementedError
+        """How a date is read in this language (every language module defines it)."""
 
     def fraction(self, a: int, b: int) -> str:
         return f"{self.cardinal(a)} {self.w('over')} {self.cardinal(b)}"
