@@ -1,6 +1,6 @@
 """Speech to text and voice isolation: accuracy, quality and speed figures.
 
-    python -m bench.audio_tools_stt_isolation [--sections stt,fleurs,der,timing,isolation,ttfb,long]
+    python -m bench.audio_tools_stt_isolation [--sections stt,fleurs,der,timing,isolation,ttfb,long,jobs]
                                               [--quick] [--out results.json]
 
 Sections (each prints a table; --out writes everything as JSON):
@@ -18,6 +18,8 @@ Sections (each prints a table; --out writes everything as JSON):
                 (subprocess on 127.0.0.1), vs. the time to the whole answer of /v1/audio-isolation.
 * ``long``      a 20-minute file (looped speech + noise) through the isolation service: RTF and
                 peak RSS growth (bounded memory), and STT of 10 minutes with progress.
+* ``jobs``      a 5-minute file transcribed as a job on a live server (``webhook=true``): time to
+                the 202, ``GET /v1/jobs/{id}`` polled every 5 s (progress, message), webhook arrival.
 
 Data come from ../shared/testdata (POLYVOX_TESTDATA), GTCRN/DTLN ONNX files from
 ../shared/models. Everything talks to 127.0.0.1 only.
@@ -346,6 +348,72 @@ def bench_ttfb(work: Path, quick: bool) -> dict:
     return out
 
 
+def bench_jobs(work: Path, quick: bool) -> dict:
+    """A long transcription as a job over HTTP: 202 at once, progress polled, signed webhook at the end."""
+    import http.server
+    import threading
+
+    import httpx
+
+    got: list[float] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["content-length"]))
+            got.append(time.perf_counter())
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    port, key = free_port(), "sk_bench_jobs_0123456789"
+    hooks = json.dumps([{"webhook_id": "bench", "url": f"http://127.0.0.1:{hook.server_address[1]}/", "secret": "x"}])
+    env = dict(os.environ, POLYVOX_DATA_DIR=str(work / "jobs-server"), POLYVOX_ADMIN_KEY=key, PYTHONPATH=str(REPO),
+               POLYVOX_STT__WEBHOOKS=hooks)
+    server = Subprocess("polyvox", [python(), "-m", "polyvox.cli", "serve", "--host", "127.0.0.1", "--port",
+                                    str(port), "--log-level", "warning"], env=env, log=work / "jobs-server.log")
+    minutes = 2 if quick else 5
+    out: dict = {"minutes": minutes}
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", server, 120)
+        clean = decode16(TESTDATA / "read_speech_en/ljspeech/LJ001-0001.wav")
+        noise = decode16(TESTDATA / "noise" / NOISES[0])
+        body = _wav(_mix(np.tile(clean, int(np.ceil(minutes * 60 * 16000 / len(clean))))[: minutes * 60 * 16000],
+                         noise, 5.0, 0), 16000)
+        base, head = f"http://127.0.0.1:{port}", {"xi-api-key": key}
+        t0 = time.perf_counter()
+        r = httpx.post(f"{base}/v1/speech-to-text", headers=head, timeout=600,
+                       files={"file": ("long.wav", body, "audio/wav")},
+                       data={"model_id": "scribe_v1", "language_code": "en", "webhook": "true"})
+        accepted = time.perf_counter() - t0
+        tid = r.json()["transcription_id"]
+        trace = []
+        while True:
+            st = httpx.get(f"{base}/v1/jobs/{tid}", headers=head, timeout=30).json()
+            trace.append([round(time.perf_counter() - t0, 1), st["status"], st["progress"], st["message"]])
+            if st["status"] in ("succeeded", "failed", "cancelled"):
+                break
+            time.sleep(5)
+        done = time.perf_counter() - t0
+        deadline = time.perf_counter() + 60
+        while not got and time.perf_counter() < deadline:
+            time.sleep(0.1)
+        words = httpx.get(f"{base}/v1/speech-to-text/transcripts/{tid}", headers=head, timeout=60).json()["words"]
+        out.update(accepted_s=accepted, done_s=done, rtf=done / (minutes * 60), polls=len(trace),
+                   webhook_after_done_s=(got[0] - t0 - done) if got else None,
+                   words=sum(w["type"] == "word" for w in words))
+        _table(f"Transcription job ({minutes} min wav, {len(body) / 1e6:.0f} MB): GET /v1/jobs/{{id}} every 5 s",
+               ["t s", "status", "progress", "message"], trace)
+        _table("Transcription job summary", ["what", "value"], [[k, v] for k, v in out.items()])
+    finally:
+        server.stop()
+        hook.shutdown()
+    return out
+
+
 def bench_long(work: Path, quick: bool) -> dict:
     """Runs in a child process so that peak RSS belongs to this section alone."""
     import subprocess
@@ -409,7 +477,7 @@ print(json.dumps({"file_mb": src.stat().st_size / 1e6, "isolated_seconds": secon
 """
 
 SECTIONS = {"stt": bench_stt, "fleurs": bench_fleurs, "der": bench_der, "timing": bench_timing,
-            "isolation": bench_isolation, "ttfb": bench_ttfb, "long": bench_long}
+            "isolation": bench_isolation, "ttfb": bench_ttfb, "long": bench_long, "jobs": bench_jobs}
 
 
 def main(argv: list[str] | None = None) -> int:

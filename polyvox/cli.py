@@ -50,6 +50,10 @@ def cmd_setup(args: argparse.Namespace) -> int:
     for name in services.engines.names():
         services.engines.get_loaded(name)
         print(f"polyvox: engine {name} ready")
+    from polyvox.services.voice_lab import VoiceLabService
+
+    with services.component(VoiceLabService).engine_context() as (*_, stock):
+        print(f"polyvox: voice lab ready ({len(stock.names)} stock voice profiles)")
     services.close()
     return 0
 
@@ -73,16 +77,6 @@ def cmd_keys(args: argparse.Namespace) -> int:
     elif args.action == "revoke":
         services.keys.revoke(args.key_id)
         print(f"revoked {args.key_id}")
-    services.close()
-    return 0
-
-
-def cmd_voices(args: argparse.Namespace) -> int:
-    services = _services()
-    for v in services.voices.list():
-        labels = v.labels or {}
-        print(f"{v.voice_id}\t{v.name}\t{v.category}\t{labels.get('gender', '')}\t{labels.get('accent', '')}\t"
-              f"{','.join(sorted(v.engines or {}))}")
     services.close()
     return 0
 
@@ -187,12 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("rest", nargs=argparse.REMAINDER)
     s.set_defaults(func=cmd_eval)
 
-    s = sub.add_parser("voices", help="list voices")
-    s.set_defaults(func=cmd_voices)
     s = sub.add_parser("models", help="list models")
     s.set_defaults(func=cmd_models)
 
-    from polyvox import cli_audio, cli_creative
+    from polyvox import cli_audio, cli_creative, cli_voices
+
+    cli_voices.add_parsers(sub)  # voices, voices clone, voices design
 
     cli_audio.add_parsers(sub)  # stt, isolate
     cli_creative.add_parsers(sub)  # change, sfx

@@ -19,6 +19,8 @@ class LimitSettings(BaseModel):
     """Generations waiting for the engine across all keys; more get 429 system_busy."""
     character_limit: int = Field(10_000_000, ge=0)
     """Characters per billing period reported by /v1/user/subscription (0 = unlimited)."""
+    voice_sample_bytes: int = Field(50 << 20, ge=1)
+    """Largest voice-cloning sample file accepted (each file of /v1/voices/add and /edit)."""
 
 
 class EngineSettings(BaseModel):
@@ -32,6 +34,18 @@ class EngineSettings(BaseModel):
     """Folder of Kokoro ``*.bin`` voice packs; default ``<data_dir>/models/kokoro-voices``."""
     piper_voices_dir: Path | None = None
     """Extra Piper voices (``*.onnx`` + ``*.onnx.json``); default ``<data_dir>/models/piper``."""
+    clone_generations: int = Field(5, ge=0)
+    """Generations of the cloning search (4 renders each, ~1.5 s per render on 2 cores); fewer is
+    faster and less close to the speaker."""
+    voicelab_dir: Path | None = None
+    """Cache of the stock voices' measured profiles used by cloning and design; default
+    ``<data_dir>/models/voicelab`` (built by ``polyvox setup``, else on first use)."""
+    f5_dir: Path | None = None
+    """F5-TTS checkpoint, vocab and Vocos vocoder (layout in docs/voice-cloning.md); set -> the ``f5``
+    engine and the ``f5_tts`` model are served, and an incomplete folder fails at startup."""
+    parler_dir: Path | None = None
+    """Parler-TTS checkpoint folder (e.g. parler-tts-mini-v1; layout in docs/voice-design.md); set -> the
+    ``parler`` engine and the ``parler_tts`` model are served, and an incomplete folder fails at startup."""
 
 
 class Settings(BaseSettings):

@@ -80,7 +80,10 @@ class _Thread:
 def make_settings(tmp: Path, voices: Path, **extra):
     from polyvox.settings import EngineSettings, LimitSettings, Settings
 
-    return Settings(data_dir=tmp, admin_key=ADMIN_KEY, engines=EngineSettings(kokoro_voices_dir=voices, workers=2),
+    # the stock voice profiles `polyvox setup` measured (rebuilt into the repo's data folder if missing)
+    engines = EngineSettings(kokoro_voices_dir=voices, workers=2, voicelab_dir=REPO / "data" / "models" / "voicelab",
+                             clone_generations=2)  # a shorter cloning search: tests check direction, bench closeness
+    return Settings(data_dir=tmp, admin_key=ADMIN_KEY, engines=extra.pop("engines", engines),
                     limits=extra.pop("limits", LimitSettings(per_key_concurrency=8, max_queue=64)), **extra)
 
 

@@ -35,4 +35,12 @@ hist = client.history.get_all(page_size=5)
 report["history"] = len(hist.history)
 hid = hist.history[0].history_item_id
 report["history_audio"] = len(b"".join(client.history.get_audio(hid)))
+if len(sys.argv) > 3:  # instant cloning with the 1.x method name, from the sample files given
+    added = client.voices.add(name="Old client clone", files=[open(f, "rb") for f in sys.argv[3:]],
+                              description="via SDK 1.54")
+    report["cloned_voice"] = added.voice_id
+    report["cloned_category"] = client.voices.get(added.voice_id).category
+    report["cloned_tts_bytes"] = len(b"".join(client.text_to_speech.convert(
+        voice_id=added.voice_id, text="A clone made by the old client.", output_format="mp3_44100_128")))
+    client.voices.delete(added.voice_id)
 print(json.dumps(report))

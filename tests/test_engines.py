@@ -17,6 +17,7 @@ import pytest
 from polyvox.engines.tts import EspeakEngine, KokoroEngine, PiperEngine, builtin_engines
 from polyvox.engines.tts.alignment import label_phonemes, spread_over_chars, text_words, trim_silence
 from polyvox.engines.tts.base import EngineInfo, SynthesisRequest, TTSEngine, VoiceSettings
+from polyvox.engines.tts import kokoro_stream
 from polyvox.engines.tts.kokoro import chunk_ranges, parse_blend
 from polyvox.engines.tts.kokoro_voices import KOKORO_VOICES, VOICE_SHA256, fetch_kokoro_voices
 
@@ -167,6 +168,54 @@ def test_chunking_and_blends():
         parse_blend("af_heart:x")
 
 
+def _toy_geometry(first_frames=6, growth=2.0):
+    ph = "ðə kwˈɪk bɹˈaʊn fˈɑːks dʒˈʌmps ˈoʊvɚ ðə lˈeɪzi dˈɑːɡ."
+    dur = [14] + [2 + (i % 3) for i in range(len(ph))] + [1]  # start pad, tokens, end pad (frames)
+    return ph, np.array(dur, dtype=float), kokoro_stream.plan(dur, ph, first_frames=first_frames, growth=growth)
+
+
+def test_stream_geometry_cuts_between_words():
+    ph, dur, geo = _toy_geometry()
+    edges = np.concatenate([[0], np.cumsum(dur)]).astype(int)
+    first_speech, last_speech = edges[1], edges[len(ph)]  # "ð" starts, "ɡ" ends ("." follows)
+    assert geo.start == first_speech - kokoro_stream.LEAD and geo.end == last_speech + kokoro_stream.TAIL
+    assert geo.head == kokoro_stream.LEAD * kokoro_stream.FRAME - 720  # 30 ms of lead silence kept
+    assert len(geo.cuts) >= 2
+    # every cut is in the middle of a space between two words
+    spaces = {(edges[k + 1] + edges[k + 2]) // 2 for k, c in enumerate(ph) if c == " "}
+    assert set(geo.cuts) <= spaces
+    assert geo.cuts[0] >= first_speech + 6
+    # each window is at most `growth` times all the audio before it (plus one word)
+    bounds = [geo.start, *geo.cuts]
+    for a, b in zip(bounds[1:-1], bounds[2:]):
+        assert b - a <= 2.0 * (a - geo.start) + 8
+    assert kokoro_stream.plan(dur, ph, first_frames=None).cuts == ()
+    # token times are known before decoding: the first phoneme starts 30 ms into the audio
+    assert geo.token_samples()[1] == 720
+
+
+def test_stream_windows_join_without_seams():
+    # a decoder whose windows agree with each other: crossfaded pieces rebuild the signal exactly
+    ph, dur, geo = _toy_geometry()
+    signal = np.sin(np.arange(int(dur.sum()) * kokoro_stream.FRAME) * 0.01).astype(np.float32)
+    calls = []
+
+    def run(a, b):
+        calls.append((a, b))
+        return signal[a * kokoro_stream.FRAME: b * kokoro_stream.FRAME]
+
+    pieces = kokoro_stream.decode(geo, run)
+    first = next(pieces)
+    assert len(calls) == 1, "the first piece comes from the first window alone"
+    out = np.concatenate([first, *pieces])
+    assert len(calls) == len(geo.cuts) + 1
+    assert len(out) == geo.samples
+    np.testing.assert_allclose(out, signal[geo.start * kokoro_stream.FRAME + geo.head: geo.end * kokoro_stream.FRAME],
+                               atol=1e-6)
+    # each window was decoded with context on both sides of its cuts
+    assert all(b > c for (_, b), c in zip(calls, geo.cuts)) and all(a < c for (a, _), c in zip(calls[1:], geo.cuts))
+
+
 def test_kokoro_voice_table():
     assert len(VOICE_SHA256) == len(KOKORO_VOICES) == 54
     assert KOKORO_VOICES["bm_george"].language == "en" and KOKORO_VOICES["bm_george"].accent == "british"
@@ -257,7 +306,8 @@ def test_kokoro_info_and_voices(kokoro):
     assert info.languages == {"en", "es", "fr", "hi", "it", "ja", "pt", "zh"}
     assert info.accepts_phonemes and info.settings == {"speed", "stability", "similarity_boost", "style"}
     assert len(kokoro.voices()) == 54
-    assert kokoro.model_path is not None and kokoro.model_path.name.endswith(".timed.onnx")
+    # the stock graph split in two (front end + decoder), so that decoding can run in windows
+    assert kokoro.model_path is not None and kokoro.model_path.name.endswith(".decoder.onnx")
 
 
 def test_kokoro_similarity_default_is_close(kokoro):

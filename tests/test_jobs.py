@@ -78,3 +78,31 @@ def test_resume_after_restart(db):
     q2.start()
     q2.close()  # workers finish the pending job before the stop marker
     assert q2.get(jid).status == JobStatus.SUCCEEDED
+
+
+def test_domain_errors_keep_their_code_and_deleted_jobs_are_skipped(db):
+    from polyvox.errors import InvalidRequest
+
+    q = JobQueue(db)
+    ran = []
+
+    def bad(ctx, params):
+        raise InvalidRequest("not audio", code="invalid_audio")
+
+    def gone(ctx, params):
+        q.delete(ctx.job_id)  # deleted by a request while it runs: the worker carries on
+        ran.append(ctx.job_id)
+        return {"x": 1}
+
+    q.register("bad", bad)
+    q.register("gone", gone)
+    a, b, c = q.enqueue("bad", {}), q.enqueue("gone", {}), q.enqueue("gone", {})
+    q.delete(c)  # deleted while still queued: never runs
+    q.drain()
+    rec = q.get(a)
+    assert rec.status == JobStatus.FAILED and rec.error == "not audio"
+    assert rec.result == {"error": {"status": "invalid_audio", "http_status": 400}}
+    assert ran == [b]
+    for jid in (b, c):
+        with pytest.raises(Exception, match="No job"):
+            q.get(jid)

@@ -46,6 +46,8 @@ class UploadedFile:
 class MultipartForm:
     fields: dict[str, list[str]] = field(default_factory=dict)
     files: dict[str, UploadedFile] = field(default_factory=dict)
+    many: dict[str, list[UploadedFile]] = field(default_factory=dict)
+    """Every file of a repeated field named in ``read_form(multi_fields=...)`` (``files`` keeps the last)."""
 
     def get(self, name: str) -> str | None:
         values = self.fields.get(name)
@@ -55,9 +57,10 @@ class MultipartForm:
         return self.fields.get(name, []) + self.fields.get(f"{name}[]", [])
 
     def cleanup(self) -> None:
-        for f in self.files.values():
+        for f in [*self.files.values(), *(u for ups in self.many.values() for u in ups)]:
             f.path.unlink(missing_ok=True)
         self.files.clear()
+        self.many.clear()
 
 
 def limit_message(limit: int) -> str:
@@ -65,7 +68,8 @@ def limit_message(limit: int) -> str:
 
 
 async def read_form(request: Request, *, max_file_bytes: int, tmp_dir: Path,
-                    file_fields: tuple[str, ...] = ("file", "audio")) -> MultipartForm:
+                    file_fields: tuple[str, ...] = ("file", "audio"),
+                    multi_fields: tuple[str, ...] = ()) -> MultipartForm:
     """Parse the request body; file parts named in ``file_fields`` (or with a filename) go to disk."""
     ctype = request.headers.get("content-type", "")
     length = request.headers.get("content-length")
@@ -80,11 +84,11 @@ async def read_form(request: Request, *, max_file_bytes: int, tmp_dir: Path,
         return out
     if not ctype.startswith("multipart/form-data"):
         raise RequestValidationError([{"loc": ("body",), "msg": "Expected multipart/form-data", "type": "value_error"}])
-    return await _parse_multipart(request, ctype, max_file_bytes, tmp_dir, file_fields)
+    return await _parse_multipart(request, ctype, max_file_bytes, tmp_dir, file_fields, multi_fields)
 
 
 async def _parse_multipart(request: Request, ctype: str, max_file_bytes: int, tmp_dir: Path,
-                           file_fields: tuple[str, ...]) -> MultipartForm:
+                           file_fields: tuple[str, ...], multi_fields: tuple[str, ...] = ()) -> MultipartForm:
     from python_multipart.exceptions import FormParserError
     from python_multipart.multipart import MultipartParser, parse_options_header
 
@@ -121,10 +125,13 @@ async def _parse_multipart(request: Request, ctype: str, max_file_bytes: int, tm
             up = UploadedFile(field=name, filename=filename.decode("utf-8", "replace") if filename else None,
                               content_type=(state["headers"].get(b"content-type") or b"").decode() or None,
                               path=Path(path))
-            old = form.files.pop(name, None)
-            if old:
-                old.path.unlink(missing_ok=True)
-            form.files[name] = up
+            if name in multi_fields:
+                form.many.setdefault(name, []).append(up)
+            else:
+                old = form.files.pop(name, None)
+                if old:
+                    old.path.unlink(missing_ok=True)
+                form.files[name] = up
             state["file"] = up
             state["handle"] = os.fdopen(fd, "wb")
 

@@ -564,7 +564,8 @@ class TTSSession:
         if ctx.generations == 0:
             first_max = min(FIRST_SEGMENT.get(o.latency, 60), max(24, len(text) // 2))
         try:
-            return await asyncio.to_thread(self.tts.plan, self.principal, req, first_max=first_max)
+            return await asyncio.to_thread(self.tts.plan, self.principal, req, first_max=first_max,
+                                           latency=o.latency)
         except PolyvoxError as e:
             raise SessionError.from_domain(e) from None
 

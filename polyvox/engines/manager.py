@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 @dataclass
 class _Slot:
     factory: Callable[[], Any]
+    hooks: list[Callable[[Any], None]] = field(default_factory=list)
     instance: Any = None
     users: int = 0
     last_used: float = field(default_factory=time.monotonic)
@@ -41,6 +42,23 @@ class EngineManager:
                 raise ValueError(f"engine {name!r} is already registered")
             self._slots[name] = _Slot(factory)
 
+    def configure(self, name: str, hook: Callable[[Any], None]) -> None:
+        """Run ``hook(engine)`` on the engine now (if built) and on every instance built later
+        (after an idle unload): how the service layer hands engines its loaders."""
+        slot = self._slot(name)
+        with slot.lock:
+            slot.hooks.append(hook)
+            if slot.instance is not None:
+                hook(slot.instance)
+
+    @staticmethod
+    def _create(slot: _Slot) -> Any:
+        instance = slot.factory()
+        instance._polyvox_loaded = False
+        for hook in slot.hooks:
+            hook(instance)
+        return instance
+
     def names(self) -> list[str]:
         return list(self._slots)
 
@@ -55,16 +73,14 @@ class EngineManager:
         slot = self._slot(name)
         with slot.lock:
             if slot.instance is None:
-                slot.instance = slot.factory()
-                slot.instance._polyvox_loaded = False
+                slot.instance = self._create(slot)
             return slot.instance
 
     def get_loaded(self, name: str) -> Any:
         slot = self._slot(name)
         with slot.lock:
             if slot.instance is None:
-                slot.instance = slot.factory()
-                slot.instance._polyvox_loaded = False
+                slot.instance = self._create(slot)
             if not slot.instance._polyvox_loaded:
                 t0 = time.perf_counter()
                 slot.instance.load()

@@ -9,6 +9,10 @@ hypothesis speakers so as to maximise the overlapping time (Hungarian assignment
 where, per frame, missed = max(0, n_ref - n_hyp), false alarm = max(0, n_hyp - n_ref) and
 confusion = min(n_ref, n_hyp) - (mapped speakers that agree). Overlapping reference speech
 counts once per speaker, as in md-eval.
+
+Overlap detection is scored separately (:func:`overlap_score`): frame-level precision and
+recall of the detected overlapping stretches against the reference's, where the reference
+overlap is wherever two RTTM turns intersect.
 """
 
 from __future__ import annotations
@@ -88,4 +92,46 @@ def der(reference: list[Segment], hypothesis: list[Segment], collar: float = 0.2
                      false_alarm=float(fa), confusion=float(conf), scored_speech=float(total), mapping=mapping)
 
 
-__all__ = ["DerResult", "Segment", "der", "read_rttm"]
+def overlap_regions(segments: list[Segment], step: float = 0.01) -> list[tuple[float, float]]:
+    """Where two or more speakers' turns intersect (RTTM overlap), as (start, end) stretches."""
+    if not segments:
+        return []
+    n = int(np.ceil(max(b for _, b, _ in segments) / step)) + 1
+    count = np.zeros(n, dtype=int)
+    for a, b, _ in segments:
+        count[int(round(a / step)):int(round(b / step))] += 1
+    edges = np.diff(np.concatenate([[0], (count >= 2).astype(int), [0]]))
+    return [(float(a * step), float(b * step)) for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))]
+
+
+@dataclass(frozen=True)
+class OverlapScore:
+    precision: float
+    recall: float
+    reference_seconds: float
+    detected_seconds: float
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def overlap_score(reference: list[Segment], detected: list[tuple[float, float]], total: float,
+                  step: float = 0.01) -> OverlapScore:
+    """Frame-level (10 ms) precision and recall of detected overlap against the reference's overlap."""
+    n = int(np.ceil(total / step)) + 1
+
+    def mask(spans: list[tuple[float, float]]) -> np.ndarray:
+        m = np.zeros(n, dtype=bool)
+        for a, b in spans:
+            m[int(round(a / step)):int(round(b / step))] = True
+        return m
+
+    ref, hyp = mask(overlap_regions(reference, step)), mask(detected)
+    hit = float((ref & hyp).sum())
+    return OverlapScore(precision=hit / hyp.sum() if hyp.any() else 0.0, recall=hit / ref.sum() if ref.any() else 0.0,
+                        reference_seconds=float(ref.sum() * step), detected_seconds=float(hyp.sum() * step))
+
+
+__all__ = ["DerResult", "OverlapScore", "Segment", "der", "overlap_regions", "overlap_score", "read_rttm"]

@@ -13,6 +13,6 @@ same protocol is served by a standard task queue; this module is the embedded de
 
 from __future__ import annotations
 
-from polyvox.jobs.queue import Cancelled, JobContext, JobQueue, JobStatus, Retry
+from polyvox.jobs.queue import Cancelled, Interrupted, JobContext, JobQueue, JobStatus, Retry
 
-__all__ = ["Cancelled", "JobContext", "JobQueue", "JobStatus", "Retry"]
+__all__ = ["Cancelled", "Interrupted", "JobContext", "JobQueue", "JobStatus", "Retry"]

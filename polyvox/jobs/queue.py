@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from polyvox.errors import NotFound
+from polyvox.errors import NotFound, PolyvoxError
 from polyvox.store.db import Database
 from polyvox.store.models import JobRecord
 
@@ -38,6 +38,11 @@ class Retry(Exception):
     """Raise from a job to have it run again (up to ``max_attempts``)."""
 
 
+class Interrupted(Retry):
+    """Raised inside a job by ``JobContext.progress`` when the queue is closing: the job goes
+    back to ``queued`` (its inputs kept) and resumes at the next start."""
+
+
 class JobContext:
     def __init__(self, queue: JobQueue, job_id: str) -> None:
         self._queue = queue
@@ -47,6 +52,8 @@ class JobContext:
         self._queue._update(self.job_id, progress=max(0.0, min(1.0, fraction)), message=message)
         if self._queue._cancel_requested(self.job_id):
             raise Cancelled(self.job_id)
+        if self._queue._closing.is_set():
+            raise Interrupted(self.job_id)
 
 
 JobFn = Callable[[JobContext, dict[str, Any]], dict[str, Any] | None]
@@ -63,6 +70,7 @@ class JobQueue:
         self._cancel: set[str] = set()
         self._lock = threading.Lock()
         self._listeners: list[Callable[[JobRecord], None]] = []
+        self._closing = threading.Event()
 
     def register(self, kind: str, fn: JobFn) -> None:
         if not callable(fn):
@@ -106,6 +114,25 @@ class JobQueue:
                 self._cancel.add(job_id)
         return self.get(job_id)
 
+    def note(self, job_id: str, message: str) -> None:
+        """Replace a job's message (e.g. how a webhook delivery after the end went)."""
+        self._update(job_id, message=message)
+
+    def delete(self, job_id: str) -> None:
+        """Forget a job: a running one is asked to stop, and its record goes now (the worker copes)."""
+        rec = self.get(job_id)
+        if rec.status == JobStatus.RUNNING.value:
+            with self._lock:
+                self._cancel.add(job_id)
+        with self.db.session() as s:
+            row = s.get(JobRecord, job_id)
+            if row is not None:
+                s.delete(row)
+
+    def _find(self, job_id: str) -> JobRecord | None:
+        with self.db.session() as s:
+            return s.get(JobRecord, job_id)
+
     # worker side -----------------------------------------------------------------------
     def _resume(self, kind: str | None = None) -> None:
         kinds = [kind] if kind else list(self._fns)
@@ -120,6 +147,7 @@ class JobQueue:
 
     def start(self) -> None:
         """Resume interrupted jobs of the registered kinds, then start the worker threads."""
+        self._closing.clear()
         self._resume()
         for i in range(self.workers):
             t = threading.Thread(target=self._loop, name=f"polyvox-job-{i}", daemon=True)
@@ -127,7 +155,9 @@ class JobQueue:
             self._threads.append(t)
 
     def close(self, timeout: float = 10.0) -> None:
-        """Stop taking jobs; running ones finish or are left ``running`` and resumed at next start."""
+        """Stop taking jobs; running ones stop at their next progress report (back to ``queued``,
+        resumed at the next start), or are left ``running`` and resumed at next start."""
+        self._closing.set()
         for _ in self._threads:
             self._pending.put(None)
         for t in self._threads:
@@ -152,8 +182,8 @@ class JobQueue:
             self._run(job_id)
 
     def _run(self, job_id: str) -> None:
-        rec = self.get(job_id)
-        if rec.status != JobStatus.QUEUED.value:
+        rec = self._find(job_id)
+        if rec is None or rec.status != JobStatus.QUEUED.value:  # deleted or cancelled while waiting
             return
         fn = self._fns[rec.kind]
         self._update(job_id, status=JobStatus.RUNNING.value, attempts=rec.attempts + 1)
@@ -161,6 +191,9 @@ class JobQueue:
             result = fn(JobContext(self, job_id), dict(rec.params or {}))
         except Cancelled:
             self._update(job_id, status=JobStatus.CANCELLED.value, message="cancelled")
+        except Interrupted:
+            self._update(job_id, status=JobStatus.QUEUED.value, message="interrupted by a shutdown; resumes at start")
+            return
         except Retry as e:
             if rec.attempts + 1 < self.max_attempts:
                 self._update(job_id, status=JobStatus.QUEUED.value, message=f"retrying: {e}")
@@ -169,13 +202,18 @@ class JobQueue:
             self._update(job_id, status=JobStatus.FAILED.value, error=str(e) or "gave up after retries")
         except Exception as e:  # the job failed; its record says why, the worker lives on
             logger.exception("job %s (%s) failed", job_id, rec.kind)
-            self._update(job_id, status=JobStatus.FAILED.value, error=getattr(e, "message", None) or str(e))
+            # a domain error keeps its wire code and HTTP status, so an API can answer with them later
+            code = {"status": e.code, "http_status": e.status} if isinstance(e, PolyvoxError) else None
+            self._update(job_id, status=JobStatus.FAILED.value, error=getattr(e, "message", None) or str(e),
+                         result={"error": code} if code else None)
         else:
             self._update(job_id, status=JobStatus.SUCCEEDED.value, progress=1.0, result=result or {})
         finally:
             with self._lock:
                 self._cancel.discard(job_id)
-        final = self.get(job_id)
+        final = self._find(job_id)
+        if final is None:  # deleted while it ran
+            return
         for listener in self._listeners:
             try:
                 listener(final)
@@ -196,4 +234,4 @@ class JobQueue:
             rec.updated_unix = time.time()
 
 
-__all__ = ["Cancelled", "JobContext", "JobQueue", "JobStatus", "Retry"]
+__all__ = ["Cancelled", "Interrupted", "JobContext", "JobQueue", "JobStatus", "Retry"]

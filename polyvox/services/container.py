@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -36,6 +36,30 @@ def _register_engines(manager: EngineManager, settings: Settings) -> None:
     manager.register("piper", lambda: PiperEngine(models, threads=threads,
                                                   voices_dir=settings.engines.piper_voices_dir))
     manager.register("espeak", lambda: EspeakEngine(models))
+
+
+def _register_job_kinds(svc: Services) -> None:
+    """Job kinds are known before ``jobs.start()``, so that jobs a restart interrupted resume."""
+    from polyvox.services.async_jobs import register_kinds
+
+    register_kinds(svc)
+
+
+def _wire_voice_lab(svc: Services) -> None:
+    """Made voices live in the blob store: engines reach them through the voice lab's loaders;
+    the user-installed cloning and design engines register here when configured."""
+    from polyvox.engines.tts import f5, parler
+    from polyvox.services.voice_lab import VoiceLabService
+
+    def lab() -> VoiceLabService:
+        return svc.component(VoiceLabService)
+
+    if "kokoro" in svc.engines.names():
+        svc.engines.configure("kokoro", lambda e: setattr(e, "custom_loader", lambda key: lab().load_kokoro_asset(key)))
+    if "f5" not in svc.engines.names():
+        f5.register(svc.engines, svc.settings, reference_loader=lambda key: lab().load_reference(key))
+    if "parler" not in svc.engines.names():
+        parler.register(svc.engines, svc.settings)
 
 
 @dataclass
@@ -75,7 +99,10 @@ class Services:
                          character_limit=settings.limits.character_limit)
         previews = PreviewService(tts, voices, blobs, keys)
         jobs = JobQueue(db, workers=settings.jobs_workers)
-        return cls(settings, db, blobs, keys, voices, history, engines, limiter, pool, tts, previews, jobs)
+        svc = cls(settings, db, blobs, keys, voices, history, engines, limiter, pool, tts, previews, jobs)
+        _register_job_kinds(svc)
+        _wire_voice_lab(svc)
+        return svc
 
     def component(self, cls: type[T]) -> T:
         """A per-app singleton of a capability's service, built on first use by ``cls.build(self)``.

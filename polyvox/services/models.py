@@ -36,6 +36,9 @@ class ModelSpec:
     cost_factor: float = 1.0
     aliases: tuple[str, ...] = field(default=())
     can_use_style: bool = True
+    optional: bool = False
+    """Served only when its engine is registered (a user-installed model); otherwise
+    ``/v1/models`` leaves it out and requests get ``model_not_installed``."""
 
 
 MODELS: tuple[ModelSpec, ...] = (
@@ -65,6 +68,14 @@ MODELS: tuple[ModelSpec, ...] = (
     ModelSpec("espeak", "eSpeak NG", "espeak",
               "eSpeak NG formant synthesis, 100+ languages, robotic timbre, near-zero latency.", 40_000, None,
               aliases=("espeak-ng",), concurrency_group="turbo", cost_factor=0.25, can_use_style=False),
+    ModelSpec("f5_tts", "F5-TTS (zero-shot cloning)", "f5",
+              "F5-TTS v1: clones a voice from a few seconds of reference audio (English, Chinese). "
+              "User-installed weights; slow on CPU.", 5_000, ("en", "zh"), aliases=("f5-tts",),
+              can_use_style=False, optional=True),
+    ModelSpec("parler_tts", "Parler-TTS (voices described in words)", "parler",
+              "Parler-TTS: speaks in a voice described in words (the real voice-design engine). "
+              "User-installed weights; much slower than real time on CPU.", 5_000, None,
+              aliases=("parler-tts",), can_use_style=False, optional=True),
 )
 
 DEFAULT_MODEL = "eleven_multilingual_v2"

@@ -11,10 +11,13 @@ Service-level API (what routes, the CLI and other capabilities call)::
     body = elevenlabs_body(result, "word")                 # wire shapes in services/stt_formats.py
 
 ``result.words`` carry start/end (seconds), ``type`` and ``speaker_id``; the voice changer
-uses them as word timestamps.
+uses them as word timestamps. With ``tag_audio_events`` the signal-feature detector
+(``engines/stt/events.py``) adds ``(music)``, ``(crowd noise)`` and ``(noise)`` events between the
+words; with ``diarize`` ``result.overlaps`` lists where two speakers talk at once.
 
 Long inputs: the route answers synchronously as ElevenLabs does, while the work runs in the
-engine thread pool and reports progress (logged every 10 %, shown by ``polyvox stt``).
+engine thread pool and reports progress (logged every 10 %, shown by ``polyvox stt``); with
+``webhook=true`` it runs as a job instead (``services/stt_jobs.py``).
 """
 
 from __future__ import annotations
@@ -40,9 +43,13 @@ from polyvox.engines.stt.diarize import (
     speech_regions,
 )
 from polyvox.engines.stt.engine import DecodeOptions, WhisperSttEngine, available_models, is_audio_event
+from polyvox.engines.stt.events import AudioEvent, detect_events
 from polyvox.engines.stt.languages import to_iso639_3, to_whisper
+from polyvox.engines.stt.overlap import detect_overlaps
 from polyvox.errors import EngineFailure, InvalidRequest, ModelNotFound, PolyvoxError, UnsupportedLanguage
+from polyvox.jobs import Cancelled
 from polyvox.services import media_input
+from polyvox.services.webhooks import WebhookTarget
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +80,14 @@ class SttSettings(BaseSettings):
     beam_size: int = Field(5, ge=1)
     diarization_threshold: float = Field(0.35, gt=0, lt=2)
     """Cosine distance at which speaker clusters stop merging (see docs/speech-to-text.md)."""
+    detect_overlap: bool = True
+    """With ``diarize``: find stretches where two speakers talk at once (``speaker_overlaps``)."""
     threads: int = Field(0, ge=0)
+    webhooks: list[WebhookTarget] = Field(default_factory=list)
+    """Where ``webhook=true`` transcriptions are POSTed when done (JSON list of ``{"webhook_id", "url",
+    "secret"}``); a request's ``webhook_id`` picks one, otherwise all get it."""
+    webhook_timeout_seconds: float = Field(10.0, gt=0)
+    webhook_attempts: int = Field(3, ge=1, le=10)
 
 
 @dataclass
@@ -129,6 +143,15 @@ class SttSegment:
 
 
 @dataclass
+class SttOverlap:
+    """A stretch where two speakers talk at once (polyvox's ``speaker_overlaps``, beyond Scribe's schema)."""
+
+    start: float
+    end: float
+    speaker_ids: tuple[str, str]
+
+
+@dataclass
 class TranscriptionResult:
     text: str
     language: str
@@ -138,6 +161,8 @@ class TranscriptionResult:
     words: list[SttWord] = field(default_factory=list)
     segments: list[SttSegment] = field(default_factory=list)
     model: str = ""
+    overlaps: list[SttOverlap] | None = None
+    """Set when diarizing with overlap detection on (empty list: none found)."""
 
     @property
     def language_code(self) -> str:
@@ -237,6 +262,15 @@ class SttService:
         except AudioDecodeError as e:
             raise media_input.decode_error(e) from e
 
+    def probe(self, path: Path, plan: SttPlan) -> float | None:
+        """Check that a file decodes (its first frames) before a job is queued; its duration if known."""
+        try:
+            with StreamingDecoder(path, SAMPLE_RATE, max_seconds=self.settings.max_seconds,
+                                  file_format=plan.req.file_format) as dec:
+                return dec.duration_hint
+        except AudioDecodeError as e:
+            raise media_input.decode_error(e) from e
+
     def transcribe_file(self, path: Path, plan: SttPlan, progress: Progress | None = None) -> TranscriptionResult:
         return self.transcribe_array(self.decode(path, plan), plan, progress)
 
@@ -253,7 +287,7 @@ class SttService:
             with self.engines.acquire(self._engine_name(plan.model)) as engine:
                 _check_language(engine, plan)
                 out = engine.transcribe(audio, options, progress=lambda f: report(0.9 * f if req.diarize else f))
-        except PolyvoxError:
+        except (PolyvoxError, Cancelled):
             raise
         except ValueError as e:
             raise InvalidRequest(str(e)) from e
@@ -262,8 +296,10 @@ class SttService:
         t = out.transcript
         words = _shape_words(t.words, req.tag_audio_events, t.language)
         segments = [SttSegment(s.text.strip(), s.start, s.end, s.avg_logprob, s.no_speech_prob) for s in t.segments]
-        if req.diarize:
-            self._diarize(audio, words, segments, req)
+        overlaps = self._diarize(audio, words, segments, req) if req.diarize else None
+        if req.tag_audio_events:  # between the words and outside what the VAD calls speech
+            spoken = [(w.start, w.end) for w in words if w.type != "spacing"] + speech_regions(audio)
+            words = _with_events(words, detect_events(audio, spoken), t.language)
         report(1.0)
         if req.timestamps_granularity == "character":
             for w in words:
@@ -271,9 +307,10 @@ class SttService:
         text = "".join(w.text for w in words) if words else t.text
         return TranscriptionResult(text=text.strip(), language=t.language,
                                    language_probability=t.language_probability, duration=t.duration,
-                                   words=words, segments=segments, model=plan.model)
+                                   words=words, segments=segments, model=plan.model, overlaps=overlaps)
 
-    def _diarize(self, audio: np.ndarray, words: list[SttWord], segments: list[SttSegment], req: SttRequest) -> None:
+    def _diarize(self, audio: np.ndarray, words: list[SttWord], segments: list[SttSegment],
+                 req: SttRequest) -> list[SttOverlap] | None:
         threshold = self.settings.diarization_threshold
         if req.diarization_threshold is not None:  # ElevenLabs' scale centres on 0.22
             threshold *= req.diarization_threshold / 0.22
@@ -283,6 +320,7 @@ class SttService:
         with self.engines.acquire("speaker-embedding") as embedder:
             turns = Diarizer(embedder).diarize(audio, regions, DiarizationOptions(
                 window=2.0, hop=0.5, threshold=threshold, max_speakers=req.num_speakers))
+            found = detect_overlaps(embedder, audio, turns) if self.settings.detect_overlap else None
         for w in words:
             if w.type != "spacing":
                 spk = speaker_at(turns, w.start, w.end)
@@ -293,6 +331,9 @@ class SttService:
         for s in segments:
             spk = speaker_at(turns, s.start, s.end)
             s.speaker_id = None if spk is None else f"speaker_{spk}"
+        if found is None:
+            return None
+        return [SttOverlap(o.start, o.end, (f"speaker_{o.speakers[0]}", f"speaker_{o.speakers[1]}")) for o in found]
 
     async def transcribe(self, path: Path, plan: SttPlan, key_id: str | None = None,
                          progress: Progress | None = None) -> TranscriptionResult:
@@ -373,6 +414,24 @@ def _shape_words(raw, keep_events: bool, language: str = "en") -> list[SttWord]:
     return out
 
 
+def _with_events(words: list[SttWord], events: list[AudioEvent], language: str) -> list[SttWord]:
+    """``words`` with the detector's events put in time order, spacing entries rebuilt around them."""
+    if not events:
+        return words
+    items = [w for w in words if w.type != "spacing"]
+    items += [SttWord(e.text, e.start, e.end, "audio_event", logprob=0.0) for e in events]
+    items.sort(key=lambda w: w.start)
+    if language in _UNSPACED:
+        return items
+    out: list[SttWord] = []
+    for w in items:
+        if out:
+            prev = out[-1]
+            out.append(SttWord(" ", prev.end, max(prev.end, w.start), "spacing", speaker_id=prev.speaker_id))
+        out.append(w)
+    return out
+
+
 def _characters(w: SttWord) -> list[SttCharacter]:
     """Characters share the word's span evenly (Whisper gives word-level times only)."""
     n = max(1, len(w.text))
@@ -381,5 +440,5 @@ def _characters(w: SttWord) -> list[SttCharacter]:
             for i, c in enumerate(w.text)]
 
 
-__all__ = ["SttCharacter", "SttPlan", "SttRequest", "SttSegment", "SttService", "SttSettings", "SttWord",
+__all__ = ["SttCharacter", "SttOverlap", "SttPlan", "SttRequest", "SttSegment", "SttService", "SttSettings", "SttWord",
            "TranscriptionResult"]

@@ -27,8 +27,12 @@ def elevenlabs_body(r: TranscriptionResult, granularity: str = "word") -> dict[s
         if granularity == "character" and w.characters is not None:
             item["characters"] = [{"text": c.text, "start": c.start, "end": c.end} for c in w.characters]
         words.append(item)
-    return {"language_code": r.language_code, "language_probability": round(r.language_probability, 4),
+    body = {"language_code": r.language_code, "language_probability": round(r.language_probability, 4),
             "text": r.text, "words": words, "audio_duration_secs": round(r.duration, 3)}
+    if r.overlaps is not None:  # polyvox's own field: Scribe has none for overlap, and SDKs ignore extras
+        body["speaker_overlaps"] = [{"start": o.start, "end": o.end, "speaker_ids": list(o.speaker_ids)}
+                                    for o in r.overlaps]
+    return body
 
 
 def _stamp(seconds: float, sep: str) -> str:

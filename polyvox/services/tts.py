@@ -32,8 +32,9 @@ import asyncio
 import base64
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -44,12 +45,20 @@ from polyvox.audio.encoder import StreamEncoder
 from polyvox.audio.formats import OutputFormat, parse_output_format
 from polyvox.engines.manager import EngineManager
 from polyvox.engines.tts.base import SynthesisRequest, VoiceSettings
-from polyvox.errors import (EngineFailure, InvalidOutputFormat, InvalidRequest, MaxCharacterLimitExceeded,
-                            PolyvoxError, UnsupportedLanguage)
+from polyvox.errors import (
+    EngineFailure,
+    InvalidOutputFormat,
+    InvalidRequest,
+    MaxCharacterLimitExceeded,
+    ModelNotFound,
+    PolyvoxError,
+    UnsupportedLanguage,
+)
 from polyvox.services.history import HistoryService, NewHistoryItem
 from polyvox.services.keys import KeyService, Principal
 from polyvox.services.limits import Limiter
 from polyvox.services.models import LANGUAGE_NAMES, ModelSpec, get_model
+from polyvox.services.tts_stream import PieceShaper
 from polyvox.services.voices import VoiceService, settings_from_dict
 from polyvox.store.models import Voice
 from polyvox.text import langdetect
@@ -123,6 +132,8 @@ class Plan:
     engine_voices: dict[str, str] = field(default_factory=dict)
     """Engine voice per language (a ``<lang>`` span may switch language)."""
     slot: AdmissionSlot | None = None
+    latency: int = 0
+    """``optimize_streaming_latency`` 0-4, handed to the engine (see ``SynthesisRequest.latency``)."""
 
     @property
     def character_cost(self) -> int:
@@ -172,10 +183,15 @@ class TTSService:
         langdetect.warm()
 
     # validation ----------------------------------------------------------------------
-    def plan(self, principal: Principal, req: TTSRequest, *, first_max: int | None = 60) -> Plan:
+    def plan(self, principal: Principal, req: TTSRequest, *, first_max: int | None = 60, latency: int = 0) -> Plan:
         if not req.text or not req.text.strip():
             raise InvalidRequest("Text must not be empty.", code="empty_text")
         model = get_model(req.model_id)
+        if model.engine not in self.engines.names():
+            raise ModelNotFound(
+                f"Model {model.model_id!r} is a user-installed model and is not installed on this server "
+                f"(its {model.engine} engine is not configured; see docs/voice-cloning.md).",
+                code="model_not_installed")
         if len(req.text) > model.max_characters:
             raise MaxCharacterLimitExceeded(
                 f"Text is {len(req.text)} characters long; model {model.model_id} accepts at most "
@@ -210,7 +226,7 @@ class TTSService:
                     target_lufs=float(np.mean(levels)) if levels else TARGET_LUFS,
                     context_before=self._spoken_context(_tail(before), req, model.engine, language),
                     context_after=self._spoken_context(_head(after), req, model.engine, language),
-                    prepared=prepared, engine_voices=engine_voices)
+                    prepared=prepared, engine_voices=engine_voices, latency=max(0, min(4, latency)))
 
     @staticmethod
     def _normalize_for(req: TTSRequest, engine: str):
@@ -298,19 +314,31 @@ class TTSService:
         clock = 0.0
         total_pcm = 0.0
         lufs: list[float] = []
+        pieces: Iterator[tuple[_Rendered, float | None, bool]] | None = None
         try:
             count = max(1, len(plan.segments))  # a text that is only a break is one chunk of silence
             rate = self.engines.peek(plan.engine).info.sample_rate
-            pending = loop.run_in_executor(self.pool, self._render, plan, 0)
-            for i in range(count):
-                rendered, seg_lufs = await pending
-                if i + 1 < count:
-                    pending = loop.run_in_executor(self.pool, self._render, plan, i + 1)
+            # the first segment leaves window by window while it is being decoded; each further
+            # segment renders while the one before it is sent
+            if self._streamable(plan):
+                pieces = self._render_pieces(plan, 0)
+                pending = loop.run_in_executor(self.pool, next, pieces)
+            else:
+                pending = loop.run_in_executor(self.pool, self._render_whole, plan, 0)
+            i = 0
+            while i < count:
+                rendered, seg_lufs, done = await pending
+                if done:
+                    pieces, i = None, i + 1
+                    if i < count:
+                        pending = loop.run_in_executor(self.pool, self._render_whole, plan, i)
+                else:
+                    pending = loop.run_in_executor(self.pool, next, pieces)
                 if seg_lufs is not None:
                     lufs.append(seg_lufs)
                 # encoding and bookkeeping never queue behind other streams' renders
                 data = await loop.run_in_executor(self._io, encoder.write, rendered.pcm)
-                if i + 1 == count and finalize:
+                if i == count and finalize:
                     data += await loop.run_in_executor(self._io, encoder.finish)
                 seconds = len(rendered.pcm) / rate
                 starts = [clock + t for t in rendered.starts]
@@ -389,15 +417,104 @@ class TTSService:
         pcm = np.concatenate([np.zeros(int(round(lead * rate)), np.float32), pcm,
                               np.zeros(int(round(tail * rate)), np.float32)])
         duration = len(pcm) / rate
-        # spoken characters: the gap before the segment shares the pause, the segment has its times
+        chars, o_starts, o_ends, sp_chars, sp_starts, sp_ends = self._alignment(plan, index, starts, ends, lead,
+                                                                                duration, tail)
+        return _Rendered(pcm.astype(np.float32), chars, o_starts.tolist(), o_ends.tolist(),
+                         sp_chars, sp_starts.tolist(), sp_ends.tolist()), seg_lufs
+
+    @staticmethod
+    def _alignment(plan: Plan, index: int, starts: np.ndarray, ends: np.ndarray, lead: float, duration: float,
+                   tail: float) -> tuple[list[str], np.ndarray, np.ndarray, list[str], np.ndarray, np.ndarray]:
+        """Original and spoken characters of segment ``index``'s chunk, with times in the chunk.
+
+        The chunk covers the spoken text from the end of the previous segment (the gap before
+        this one shares its pause ``lead``) to the end of this one, or of the text for the last.
+        """
+        prep = plan.prepared
+        segs = plan.segments
+        seg = segs[index]
+        last = index == len(segs) - 1
         p = segs[index - 1].end if index > 0 else 0
         q = len(prep.spoken.text) if last else seg.end
         edges = np.linspace(0.0, lead, seg.start - p + 1)
         sp_starts = np.concatenate([edges[:-1], lead + starts, np.full(q - seg.end, duration - tail)])
         sp_ends = np.concatenate([edges[1:], lead + ends, np.full(q - seg.end, duration)])
         j0, j1, o_starts, o_ends = prep.times.times(p, q, sp_starts, sp_ends, 0.0, last=last, t_end=duration)
-        return _Rendered(pcm.astype(np.float32), list(prep.original[j0:j1]), o_starts.tolist(), o_ends.tolist(),
-                         list(prep.spoken.text[p:q]), sp_starts.tolist(), sp_ends.tolist()), seg_lufs
+        return (list(prep.original[j0:j1]), np.asarray(o_starts, dtype=np.float64),
+                np.asarray(o_ends, dtype=np.float64), list(prep.spoken.text[p:q]), sp_starts, sp_ends)
+
+    def _render_whole(self, plan: Plan, index: int) -> tuple[_Rendered, float | None, bool]:
+        return (*self._render(plan, index), True)
+
+    def _streamable(self, plan: Plan) -> bool:
+        """The first segment can be sent in pieces: the engine streams and no SSML break trims its edges."""
+        if not plan.segments:
+            return False
+        seg = plan.segments[0]
+        engine = self.engines.peek(plan.engine)
+        return hasattr(engine, "synthesize_stream") and seg.pause_before is None and not seg.break_after
+
+    def _render_pieces(self, plan: Plan, index: int) -> Iterator[tuple[_Rendered, float | None, bool]]:
+        """``_render`` of segment ``index`` (no pause in front) piece by piece, as the engine decodes it.
+
+        Each ``next()`` decodes one window. The pieces join to the audio of the segment, and
+        each carries the characters that start in it; the alignment is the one ``_render``
+        computes (the engine knows every time before it decodes). The last item has
+        ``done=True`` and the segment's loudness.
+        """
+        prep = plan.prepared
+        seg = plan.segments[index]
+        last = index == len(plan.segments) - 1
+        request, offset, before, after = self._engine_request(plan, index)
+        with self._engine_errors(plan, index), self.engines.acquire(plan.engine) as engine:
+            syn = engine.synthesize_stream(request)
+        rate = syn.sample_rate
+        all_starts = np.asarray(syn.char_starts, dtype=np.float64)
+        all_ends = np.asarray(syn.char_ends, dtype=np.float64)
+        starts = all_starts[offset: offset + len(seg.text)]
+        ends = all_ends[offset: offset + len(seg.text)]
+        a, b = 0, syn.samples
+        if before or after:
+            nxt = offset + len(seg.text) + 1
+            next_start = float(all_starts[nxt]) if after and nxt < len(all_starts) else None
+            a, b = _context_span(rate, starts, ends, syn.samples, next_start)
+            starts, ends = starts - a / rate, ends - a / rate
+        tail = prep.trailing_break if last else 0.0
+        duration = (b - a) / rate + tail
+        chars, o_starts, o_ends, sp_chars, sp_starts, sp_ends = self._alignment(plan, index, starts, ends, 0.0,
+                                                                                duration, tail)
+        shaper = PieceShaper(rate, plan.target_lufs, boost_db=2.5 if plan.settings.use_speaker_boost else 0.0,
+                             fade_ms=_FADE_MS)
+        decoded = iter(syn)
+        pos = sent = 0  # engine samples decoded, shaped samples sent
+        oj = sj = 0  # next original / spoken character to send
+        while True:
+            with self._engine_errors(plan, index):
+                piece = next(decoded, None)
+            final = piece is None or pos + len(piece) >= b
+            if piece is not None:  # keep only the segment's own stretch [a, b) of the engine's audio
+                n = len(piece)
+                piece = piece[max(0, a - pos): max(0, b - pos)]
+                pos += n
+            pcm = shaper.push(piece if piece is not None else np.zeros(0, np.float32), final=final)
+            if final:
+                pcm = np.concatenate([pcm, np.zeros(round(tail * rate), np.float32)])
+            elif not len(pcm):
+                continue
+            t0, t1 = sent / rate, (sent + len(pcm)) / rate
+            ok, sk = oj, sj
+            while ok < len(chars) and (final or o_starts[ok] < t1):
+                ok += 1
+            while sk < len(sp_chars) and (final or sp_starts[sk] < t1):
+                sk += 1
+            rendered = _Rendered(pcm, chars[oj:ok], (o_starts[oj:ok] - t0).tolist(), (o_ends[oj:ok] - t0).tolist(),
+                                 sp_chars[sj:sk], (sp_starts[sj:sk] - t0).tolist(), (sp_ends[sj:sk] - t0).tolist())
+            oj, sj, sent = ok, sk, sent + len(pcm)
+            if final:
+                shaped = shaper.shaped
+                yield rendered, (dsp.loudness_lufs(shaped, rate) if len(shaped) > rate * 0.4 else None), True
+                return
+            yield rendered, None, False
 
     @staticmethod
     def _silence_only(plan: Plan, rate: int) -> _Rendered:
@@ -409,8 +526,9 @@ class TTSService:
         return _Rendered(np.zeros(int(round(secs * rate)), np.float32), list(prep.original), edges[:-1].tolist(),
                          edges[1:].tolist(), list(prep.spoken.text), [0.0] * m, [secs] * m)
 
-    def _synthesize(self, plan: Plan, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """Engine audio and character times of one segment, context/lookahead rendered and cut away."""
+    def _engine_request(self, plan: Plan, index: int) -> tuple[SynthesisRequest, int, str, str]:
+        """The engine request of segment ``index`` (with its context/lookahead text), the offset of
+        the segment in it, and the context before and after."""
         segs = plan.segments
         seg = segs[index]
         first, last = index == 0, index == len(segs) - 1
@@ -419,20 +537,32 @@ class TTSService:
         spoken = f"{before} {seg.text} {after}".strip() if (before or after) else seg.text
         offset = len(before) + 1 if before else 0
         seed = None if plan.req.seed is None else (plan.req.seed + index) % 2**32
+        inline = getattr(self.engines.peek(plan.engine).info, "inline_phonemes", False)
+        spans = tuple((a + offset, b + offset, ipa) for a, b, ipa in seg.phonemes) if inline else ()
+        request = SynthesisRequest(text=spoken, voice=plan.engine_voices.get(seg.language, plan.engine_voice),
+                                   language=seg.language, settings=plan.settings, seed=seed, phoneme_spans=spans,
+                                   latency=plan.latency)
+        return request, offset, before, after
+
+    @contextmanager
+    def _engine_errors(self, plan: Plan, index: int) -> Iterator[None]:
+        """Engine exceptions as domain errors."""
         try:
-            with self.engines.acquire(plan.engine) as engine:
-                rate = engine.info.sample_rate
-                inline = getattr(engine.info, "inline_phonemes", False)
-                spans = tuple((a + offset, b + offset, ipa) for a, b, ipa in seg.phonemes) if inline else ()
-                syn = engine.synthesize(SynthesisRequest(
-                    text=spoken, voice=plan.engine_voices.get(seg.language, plan.engine_voice),
-                    language=seg.language, settings=plan.settings, seed=seed, phoneme_spans=spans))
+            yield
         except ValueError as e:
             raise InvalidRequest(str(e), code="invalid_request") from e
         except PolyvoxError:
             raise
         except Exception as e:
             raise EngineFailure(f"The {plan.engine} engine failed on segment {index + 1}: {e}") from e
+
+    def _synthesize(self, plan: Plan, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Engine audio and character times of one segment, context/lookahead rendered and cut away."""
+        seg = plan.segments[index]
+        request, offset, before, after = self._engine_request(plan, index)
+        with self._engine_errors(plan, index), self.engines.acquire(plan.engine) as engine:
+            rate = engine.info.sample_rate
+            syn = engine.synthesize(request)
         pcm = np.asarray(syn.audio, dtype=np.float32)
         all_starts = np.asarray(syn.char_starts, dtype=np.float64)
         all_ends = np.asarray(syn.char_ends, dtype=np.float64)
@@ -503,12 +633,20 @@ def _cut_context(pcm: np.ndarray, rate: int, starts: np.ndarray, ends: np.ndarra
     """
     if len(starts) == 0:
         return pcm, starts, ends
+    a, b = _context_span(rate, starts, ends, len(pcm), next_start)
+    return pcm[a:b], starts - a / rate, ends - a / rate
+
+
+def _context_span(rate: int, starts: np.ndarray, ends: np.ndarray, samples: int,
+                  next_start: float | None) -> tuple[int, int]:
+    """The samples ``[a, b)`` of a context-padded render that ``_cut_context`` keeps."""
+    if len(starts) == 0:
+        return 0, samples
     t0 = max(0.0, float(starts[0]) - 0.03)
-    t1 = min(len(pcm) / rate, float(ends[-1]) + 0.06)
+    t1 = min(samples / rate, float(ends[-1]) + 0.06)
     if next_start is not None and next_start > float(ends[-1]):
         t1 = min(t1, max(float(ends[-1]), next_start - 0.01))
-    a, b = int(t0 * rate), max(int(t0 * rate) + 1, int(t1 * rate))
-    return pcm[a:b], starts - t0, ends - t0
+    return int(t0 * rate), max(int(t0 * rate) + 1, int(t1 * rate))
 
 
 def _trim_edge(pcm: np.ndarray, rate: int, starts: np.ndarray, ends: np.ndarray, *, head: bool):

@@ -123,6 +123,32 @@ class VoiceService:
                 raise VoiceNotFound(f"A voice with voice_id {voice_id!r} does not exist.")
             v.settings = asdict(settings_from_dict(values, settings_from_dict(v.settings)))
 
+    def create(self, *, voice_id: str, name: str, category: str, description: str, labels: dict[str, str],
+               engines: dict[str, str], language: str, samples: list[dict], owner_key_id: str | None,
+               lab: dict | None) -> Voice:
+        """Insert a made voice (cloned, generated); its assets are already stored."""
+        v = Voice(voice_id=voice_id, name=name, category=category, description=description,
+                  labels={str(k): str(x) for k, x in labels.items()}, settings=None, engines=engines,
+                  language=language, samples=samples, owner_key_id=owner_key_id,
+                  created_unix=int(time.time()), lab=lab)
+        with self.db.session() as s:
+            s.add(v)
+        return self.get(voice_id)
+
+    def update_made(self, voice_id: str, *, engines: dict[str, str] | None = None, samples: list[dict] | None = None,
+                    lab: dict | None = None) -> None:
+        """Swap a made voice's engine bindings, samples or lab record in one transaction."""
+        with self.db.session() as s:
+            v = s.get(Voice, voice_id)
+            if v is None:
+                raise VoiceNotFound(f"A voice with voice_id {voice_id!r} does not exist.")
+            if engines is not None:
+                v.engines = engines
+            if samples is not None:
+                v.samples = samples
+            if lab is not None:
+                v.lab = lab
+
     def delete(self, voice_id: str) -> Voice:
         with self.db.session() as s:
             v = s.get(Voice, voice_id)

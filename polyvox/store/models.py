@@ -43,6 +43,8 @@ class Voice(Base):
     samples: Mapped[list[Any]] = mapped_column(JSON, default=list)
     owner_key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_unix: Mapped[int] = mapped_column(BigInteger)
+    lab: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """Made voices (cloned, generated): method, state, report and asset blob keys."""
 
 
 class HistoryItem(Base):

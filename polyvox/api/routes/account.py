@@ -16,6 +16,8 @@ router = APIRouter(tags=["account"])
 def list_models(services: ServicesDep, _: PrincipalDep) -> list[dict]:
     out = []
     for m in MODELS:
+        if m.engine not in services.engines.names():
+            continue  # an optional model whose engine is not installed
         engine = services.engines.peek(m.engine)
         langs = m.languages or tuple(sorted(engine.info.languages))
         out.append({

@@ -1,7 +1,8 @@
 """``POST /v1/audio-isolation`` and ``/v1/audio-isolation/stream`` (multipart ``audio``; audio/mpeg out).
 
 Beyond the spec, ``output_format`` (query) picks another ElevenLabs format and ``engine``
-(query: dfn3, gtcrn, dtln) another isolation engine.
+(query: dfn3, gtcrn, dtln) another isolation engine; ``POST /v1/audio-isolation/jobs`` runs the
+same work as a background job (202; progress at ``/v1/jobs/{id}``, audio at ``/v1/jobs/{id}/result``).
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from polyvox.api.deps import PrincipalDep, ServicesDep
 from polyvox.api.streamed_upload import invalid, missing, read_form
+from polyvox.services import isolation_jobs
 from polyvox.services.isolation import IsolationService
 
 router = APIRouter(tags=["audio-isolation"])
@@ -93,3 +96,20 @@ async def audio_isolation_stream(request: Request, services: ServicesDep, princi
         release()
 
     return StreamingResponse(body(), media_type=fmt.media_type, background=BackgroundTask(finish))
+
+
+@router.post("/v1/audio-isolation/jobs", openapi_extra=_FIELDS, status_code=202)
+async def audio_isolation_job(request: Request, services: ServicesDep, principal: PrincipalDep,
+                              output_format: str | None = None, engine: str | None = None) -> JSONResponse:
+    """Queue the isolation of a long file; answers at once with the job id (a polyvox extension)."""
+    iso = services.component(IsolationService)
+    fmt = iso.output_format(output_format)
+    form, job = await _open(request, iso, engine)  # validates the audio now
+    try:
+        await run_in_threadpool(job.close)
+        job_id = isolation_jobs.submit(services, form.files["audio"].path, principal.key_id, engine=engine,
+                                       file_format=_file_format(form.get("file_format")), output_format=fmt.name)
+    finally:
+        form.cleanup()
+    return JSONResponse({"job_id": job_id, "status_url": f"/v1/jobs/{job_id}",
+                         "result_url": isolation_jobs.RESULT_URL.format(job_id=job_id)}, status_code=202)

@@ -1,5 +1,8 @@
 """``POST /v1/speech-to-text`` (ElevenLabs Scribe) and ``POST /v1/audio/transcriptions`` (OpenAI).
 
+``webhook=true`` queues the work as a job (202 with the transcription id); the transcript is
+then read with ``GET /v1/speech-to-text/transcripts/{id}`` (see ``services/stt_jobs.py``).
+
 The body is read by :mod:`polyvox.api.streamed_upload` (to disk, size-limited while it
 streams) instead of FastAPI form parameters, so the fields are parsed here and documented
 in ``openapi_extra``.
@@ -7,14 +10,17 @@ in ``openapi_extra``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from polyvox.api.deps import PrincipalDep, ServicesDep
 from polyvox.api.streamed_upload import MultipartForm, invalid, missing, read_form
+from polyvox.services import async_jobs, stt_jobs
 from polyvox.services.stt import SttRequest, SttService
 from polyvox.services.stt_formats import OPENAI_FORMATS, elevenlabs_body, openai_verbose, srt, vtt
 
@@ -93,12 +99,45 @@ _SCRIBE_FIELDS = {
     "diarization_threshold": {"type": "number"},
     "file_format": {"type": "string", "enum": ["pcm_s16le_16", "other"], "default": "other"},
     "temperature": {"type": "number"},
+    "webhook": {"type": "boolean", "default": False,
+                "description": "Answer at once (202) and transcribe in the background; poll "
+                               "/v1/speech-to-text/transcripts/{transcription_id} or receive a webhook"},
+    "webhook_id": {"type": "string", "description": "One of the webhooks in POLYVOX_STT__WEBHOOKS (default: all)"},
+    "webhook_metadata": {"type": "string", "description": "JSON object echoed in the webhook (16 KB, depth 2)"},
 }
 
 
 def _multipart(fields: dict, required: list[str]) -> dict:
     return {"requestBody": {"required": True, "content": {"multipart/form-data": {
         "schema": {"type": "object", "properties": fields, "required": required}}}}}
+
+
+def _webhook_metadata(form: MultipartForm) -> Any:
+    """A JSON object (as a string, as the SDKs send it), at most 16 KB and 2 levels deep."""
+    raw = _str(form, "webhook_metadata")
+    if raw is None:
+        return None
+    if len(raw.encode()) > 16 * 1024:
+        raise invalid("webhook_metadata", "webhook_metadata must be at most 16 KB")
+    try:
+        value = json.loads(raw)
+        if isinstance(value, str):  # the SDK JSON-encodes what it is given, a JSON string included
+            value = json.loads(value)
+    except ValueError:
+        raise invalid("webhook_metadata", "webhook_metadata must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise invalid("webhook_metadata", "webhook_metadata must be a JSON object")
+
+    def depth(v: Any) -> int:
+        if isinstance(v, dict):
+            return 1 + max((depth(x) for x in v.values()), default=0)
+        if isinstance(v, list):
+            return 1 + max((depth(x) for x in v), default=0)
+        return 0
+
+    if depth(value) > 2:
+        raise invalid("webhook_metadata", "webhook_metadata may nest at most 2 levels")
+    return value
 
 
 @router.post("/v1/speech-to-text", openapi_extra=_multipart(_SCRIBE_FIELDS, ["model_id"]))
@@ -109,14 +148,47 @@ async def speech_to_text(request: Request, services: ServicesDep, principal: Pri
     fetched = None
     try:
         req = _scribe_request(form)
+        webhook = _bool(form, "webhook", False)
+        webhook_id = _str(form, "webhook_id")
+        if webhook_id is not None and not webhook:
+            raise invalid("webhook_id", "webhook_id is only valid when webhook is true")
+        metadata = _webhook_metadata(form)
         plan = stt.plan(req)
+        if webhook:
+            stt_jobs.targets(stt, webhook_id)  # an unknown webhook_id fails before the upload is kept
         path, fetched = await _source(stt, form, ("cloud_storage_url", "source_url"))
+        if webhook:
+            await run_in_threadpool(stt.probe, path, plan)  # bad audio answers now, not in the job
+            job_id = stt_jobs.submit(services, req, path, principal.key_id, webhook_id=webhook_id,
+                                     webhook_metadata=metadata)
+            return JSONResponse({"message": stt_jobs.ACCEPTED, "request_id": job_id, "transcription_id": job_id},
+                                status_code=202)
         result = await stt.transcribe(path, plan, principal.key_id)
         return JSONResponse(elevenlabs_body(result, req.timestamps_granularity))
     finally:
         form.cleanup()
         if fetched is not None:
             fetched.unlink(missing_ok=True)
+
+
+def _transcript_job(services, transcription_id: str, principal):
+    return async_jobs.owned(services, transcription_id, principal, stt_jobs.KIND, code="transcript_not_found",
+                            what="transcript")
+
+
+@router.get("/v1/speech-to-text/transcripts/{transcription_id}")
+def get_transcript(transcription_id: str, services: ServicesDep, principal: PrincipalDep) -> JSONResponse:
+    """A ``webhook=true`` transcription, in the synchronous answer's shape; 404 ``transcript_not_ready``
+    while it runs (``GET /v1/jobs/{id}`` shows progress), the job's own error if it failed."""
+    rec = _transcript_job(services, transcription_id, principal)
+    return JSONResponse(stt_jobs.transcript(services, rec))
+
+
+@router.delete("/v1/speech-to-text/transcripts/{transcription_id}")
+def delete_transcript(transcription_id: str, services: ServicesDep, principal: PrincipalDep) -> dict:
+    """Delete a transcript (a running transcription is cancelled)."""
+    async_jobs.remove(services, _transcript_job(services, transcription_id, principal))
+    return {"status": "ok"}
 
 
 _OPENAI_FIELDS = {

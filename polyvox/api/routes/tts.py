@@ -49,7 +49,7 @@ def _headers(plan: Plan, services) -> dict[str, str]:
 
 def _start(services, principal, voice_id, body, output_format, enable_logging, latency) -> Plan:
     req = _request(voice_id, body, output_format, enable_logging)
-    plan = services.tts.plan(principal, req, first_max=_FIRST_SEGMENT.get(latency or 0, 60))
+    plan = services.tts.plan(principal, req, first_max=_FIRST_SEGMENT.get(latency or 0, 60), latency=latency or 0)
     services.tts.admit(plan)
     return plan
 

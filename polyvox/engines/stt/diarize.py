@@ -19,7 +19,8 @@ Diarization (:meth:`Diarizer.diarize`):
    are numbered by first appearance (``speaker_0`` speaks first);
 5. a time is attributed to the speaker of the window whose centre is nearest.
 
-No overlap detection: one speaker at a time. Figures are in docs/speech-to-text.md.
+Turns are one speaker at a time; :mod:`polyvox.engines.stt.overlap` then finds stretches where
+two speakers talk at once. Figures are in docs/speech-to-text.md.
 """
 
 from __future__ import annotations

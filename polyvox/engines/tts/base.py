@@ -78,6 +78,9 @@ class SynthesisRequest:
     """``(start, end, ipa)`` over ``text``: those characters are spoken as the (standard) IPA
     given, where ``inline_phonemes`` (SSML ``<phoneme>``, pronunciation-dictionary rules);
     the rest of the text goes through the engine's own G2P. Times stay per ``text`` character."""
+    latency: int = 0
+    """``optimize_streaming_latency`` 0-4: how much quality a streaming engine may trade for an
+    earlier first piece (Kokoro: a shorter first decoding window)."""
 
 
 @dataclass

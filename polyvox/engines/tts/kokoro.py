@@ -62,11 +62,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from ..assets import PackagedFile, assemble
+from . import kokoro_stream, voice_fx
 from .alignment import (
     align_chars,
     estimate_phoneme_times,
@@ -77,6 +79,9 @@ from .alignment import (
     word_times,
 )
 from .base import EngineInfo, EngineVoice, Synthesis, SynthesisRequest, VoiceSettings
+from .kokoro_custom import KokoroVoiceAsset, key_of
+from .kokoro_graph import DECODER_INPUTS, FRONT_OUTPUTS, split_model
+from .kokoro_stream import SynthesisStream
 from .kokoro_voices import KOKORO_VOICES
 
 logger = logging.getLogger(__name__)
@@ -194,6 +199,8 @@ class KokoroEngine:
         self._lock = threading.Lock()
         self._loaded = False
         self._session = None
+        self._front = None
+        self._decoder = None
         self._timed = False
         self._vocab: dict[str, int] = {}
         self._styles: dict[str, np.ndarray] = {}
@@ -204,6 +211,10 @@ class KokoroEngine:
         self._ja = None
         self._ja_lock = threading.Lock()
         self.model_path: Path | None = None
+        self.custom_loader: Callable[[str], KokoroVoiceAsset] | None = None
+        """Resolves ``custom:<key>`` voices (cloned, designed); set by the service layer."""
+        self._custom: dict[str, KokoroVoiceAsset] = {}
+        self._custom_lock = threading.Lock()
 
     # ------------------------------------------------------------------ loading
     def load(self) -> None:
@@ -225,16 +236,27 @@ class KokoroEngine:
                     f"({e.name} missing)"
                 ) from e
             base = assemble(MODEL, self.models_dir)
-            model = self._timed_model(base) or base
             opts = ort.SessionOptions()
             if self.threads > 0:
                 opts.intra_op_num_threads = self.threads
             opts.inter_op_num_threads = 1
             # idle threads sleep instead of spinning: engine workers share few cores
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            session = ort.InferenceSession(str(model), sess_options=opts, providers=["CPUExecutionProvider"])
-            self._timed = DURATIONS_OUTPUT in {o.name for o in session.get_outputs()}
-            self.model_path = model
+
+            def open_session(path: Path):
+                return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+            split = split_model(base, MODEL.sha256)
+            if split is not None:  # front end + decoder: windowed decoding, exact durations
+                front, decoder, session = open_session(split.front), open_session(split.decoder), None
+                self._timed = True
+                self.model_path = split.decoder
+            else:
+                model = self._timed_model(base) or base
+                front = decoder = None
+                session = open_session(model)
+                self._timed = DURATIONS_OUTPUT in {o.name for o in session.get_outputs()}
+                self.model_path = model
             # kokoro_onnx's Tokenizer points phonemizer's EspeakWrapper at espeakng_loader's
             # library and data; we keep one phonemizer backend per language afterwards.
             tok = Tokenizer(
@@ -251,6 +273,7 @@ class KokoroEngine:
             self._mean = allv.mean(axis=0)
             self._std = allv.std(axis=0) + 1e-6
             self._session = session
+            self._front, self._decoder = front, decoder
             self._loaded = True
             logger.info("Kokoro loaded: %d voices, durations=%s", len(self._styles), self._timed)
 
@@ -340,9 +363,34 @@ class KokoroEngine:
             )
         return out
 
+    def custom(self, voice: str) -> KokoroVoiceAsset | None:
+        """The stored asset of a ``custom:<key>`` voice (cached; keys are immutable), else None."""
+        key = key_of(voice)
+        if key is None:
+            return None
+        with self._custom_lock:
+            asset = self._custom.get(key)
+        if asset is None:
+            if self.custom_loader is None:
+                raise ValueError(f"Kokoro voice {voice!r}: no custom voices configured")
+            asset = self.custom_loader(key)
+            with self._custom_lock:
+                if len(self._custom) >= 256:
+                    self._custom.pop(next(iter(self._custom)))
+                self._custom[key] = asset
+        return asset
+
+    def stock_styles(self) -> dict[str, np.ndarray]:
+        """The installed stock packs, name -> [510, 256] (read-only views)."""
+        self.load()
+        return dict(self._styles)
+
     def style_for(self, voice: str) -> np.ndarray:
         """The [510, 256] style table of a voice or blend; ValueError if unknown."""
         self.load()
+        asset = self.custom(voice)
+        if asset is not None:
+            return asset.style
         parts = parse_blend(voice)
         table = np.zeros((MAX_TOKENS, 256), dtype=np.float64)
         for name, w in parts:
@@ -396,6 +444,11 @@ class KokoroEngine:
 
     def espeak_language(self, language: str, voice: str) -> str:
         if language == "en":
+            if voice in ("en-us", "en-gb"):  # a custom voice's dialect, passed by synthesize
+                return voice
+            asset = self.custom(voice)
+            if asset is not None:
+                return asset.english
             first = parse_blend(voice)[0][0]
             return "en-gb" if first.startswith("b") else "en-us"
         return _ESPEAK_LANG[language]
@@ -464,14 +517,28 @@ class KokoroEngine:
         dur = np.asarray(outs[1], dtype=np.float64).ravel() if self._timed and len(outs) > 1 else None
         return audio, dur
 
-    def synthesize(self, request: SynthesisRequest) -> Synthesis:
+    def synthesize(self, request: SynthesisRequest, asset: KokoroVoiceAsset | None = None) -> Synthesis:
+        """Render one segment; ``asset`` renders an unsaved custom voice (the voice lab's search)."""
+        return self.synthesize_stream(request, asset, whole=True).collect()
+
+    def synthesize_stream(self, request: SynthesisRequest, asset: KokoroVoiceAsset | None = None, *,
+                          first_frames: int | None = None, whole: bool = False) -> SynthesisStream:
+        """Render one segment as pieces of audio decoded one window at a time (see ``kokoro_stream``).
+
+        Only the front end runs here (tens of ms); iterating the result decodes. The first
+        piece covers about ``first_frames`` frames of speech (by default as many as
+        ``request.latency`` asks for); ``whole`` decodes the segment as one window, which is
+        what ``synthesize`` returns.
+        """
         self.load()
         lang = request.language
         if lang not in self.info.languages:
             raise ValueError(f"Kokoro does not speak language {lang!r}")
-        table = self.style_for(request.voice)
+        asset = asset or self.custom(request.voice)
+        table = asset.style if asset is not None else self.style_for(request.voice)
+        g2p_voice = asset.english if asset is not None else request.voice  # decides the English dialect
         settings = request.settings
-        speed = _clamp(settings.speed, 0.5, 2.0)
+        speed = _clamp(settings.speed * (asset.speed if asset is not None else 1.0), 0.5, 2.0)
         seed = DEFAULT_SEED if request.seed is None else int(request.seed)
         noise = np.random.default_rng(seed & 0xFFFFFFFFFFFFFFFF).standard_normal(256)
         text = request.text
@@ -479,18 +546,77 @@ class KokoroEngine:
         if request.phonemes:
             ph = self._known(request.phonemes)
         elif request.phoneme_spans:
-            ph = self._spliced(text, lang, request.voice, request.phoneme_spans)
+            ph = self._spliced(text, lang, g2p_voice, request.phoneme_spans)
         else:
-            ph = self.phonemize(text, lang, request.voice)
+            ph = self.phonemize(text, lang, g2p_voice)
         if not any(ch in self._vocab and not _is_punct(ch) for ch in ph):
             audio, starts, ends = silence(text, SAMPLE_RATE)
-            return Synthesis(audio=audio, sample_rate=SAMPLE_RATE, char_starts=starts, char_ends=ends)
+            return SynthesisStream.whole(
+                Synthesis(audio=audio, sample_rate=SAMPLE_RATE, char_starts=starts, char_ends=ends))
 
-        pieces: list[np.ndarray] = []
         ph_start = np.full(len(ph), np.nan)
         ph_end = np.full(len(ph), np.nan)
-        offset = 0
         ranges = chunk_ranges(ph)
+        if whole:
+            first_frames = None
+        elif first_frames is None:
+            first_frames = kokoro_stream.FIRST_FRAMES[max(0, min(4, request.latency))]
+        if self._front is not None:
+            samples, pieces = self._windowed(ph, ranges, table, settings, noise, speed, ph_start, ph_end,
+                                             first_frames)
+        else:
+            audio = self._whole(ph, ranges, table, settings, noise, speed, ph_start, ph_end)
+            samples, pieces = len(audio), [audio]
+        # characters skipped between chunks (spaces) sit at the time of the cut
+        for i in range(len(ph)):
+            if np.isnan(ph_start[i]):
+                ph_start[i] = ph_end[i] = ph_end[i - 1] if i > 0 else 0.0
+        if asset is not None and not asset.fx.clamped().neutral:
+            pieces = _with_fx(pieces, asset.fx)  # PSOLA needs the whole segment
+        duration = samples / SAMPLE_RATE
+        starts, ends = self._char_times(request, lang, g2p_voice, ph, ph_start, ph_end, duration)
+        return SynthesisStream(SAMPLE_RATE, starts, ends, samples, pieces)
+
+    def _windowed(self, ph, ranges, table, settings, noise, speed, ph_start, ph_end, first_frames):
+        """Front end of every chunk now; a generator that decodes their windows later."""
+        passes = []
+        offset = 0
+        for k, (a, b) in enumerate(ranges):
+            chunk = ph[a:b]
+            tokens = [self._vocab[c] for c in chunk]
+            style = self._style_vector(table, len(tokens), settings, noise)
+            feeds = {"tokens": np.array([[0, *tokens, 0]], dtype=np.int64), "style": style,
+                     "speed": np.array([speed], dtype=np.float32)}
+            front = dict(zip(FRONT_OUTPUTS, self._front.run(None, feeds)))
+            geo = kokoro_stream.plan(front["durations"], chunk, first_frames=first_frames if k == 0 else None,
+                                     sample_rate=SAMPLE_RATE)
+            t = geo.token_samples()
+            ph_start[a:b] = (np.clip(t[1:-2], 0, geo.samples) + offset) / SAMPLE_RATE
+            ph_end[a:b] = (np.clip(t[2:-1], 0, geo.samples) + offset) / SAMPLE_RATE
+            gap = 0
+            if k + 1 < len(ranges):
+                gap = int((0.25 if chunk.rstrip()[-1:] in _SENTENCE_MARKS else 0.12) * SAMPLE_RATE)
+            passes.append((geo, front, style, gap))
+            offset += geo.samples + gap
+
+        def pieces():
+            for geo, front, style, gap in passes:
+                def run(x: int, y: int, front=front, style=style) -> np.ndarray:
+                    feeds = {k: style if k == "style" else np.ascontiguousarray(
+                        front[k][:, :, x:y] if k == "asr" else front[k][:, 2 * x: 2 * y]) for k in DECODER_INPUTS}
+                    return self._decoder.run(None, feeds)[0]
+
+                for piece in kokoro_stream.decode(geo, run):
+                    yield np.clip(piece, -1.0, 1.0)
+                if gap:
+                    yield np.zeros(gap, dtype=np.float32)
+
+        return offset, pieces()
+
+    def _whole(self, ph, ranges, table, settings, noise, speed, ph_start, ph_end) -> np.ndarray:
+        """The stock graph (no split possible): each chunk in one call, silence trimmed by energy."""
+        pieces: list[np.ndarray] = []
+        offset = 0
         for k, (a, b) in enumerate(ranges):
             chunk = ph[a:b]
             tokens = [self._vocab[c] for c in chunk]
@@ -516,14 +642,13 @@ class KokoroEngine:
                 gap = 0.25 if chunk.rstrip()[-1:] in _SENTENCE_MARKS else 0.12
                 pieces.append(np.zeros(int(gap * SAMPLE_RATE), dtype=np.float32))
                 offset += len(pieces[-1])
-        # characters skipped between chunks (spaces) sit at the time of the cut
-        for i in range(len(ph)):
-            if np.isnan(ph_start[i]):
-                ph_start[i] = ph_end[i] = ph_end[i - 1] if i > 0 else 0.0
         audio = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
-        audio = np.clip(audio, -1.0, 1.0).astype(np.float32, copy=False)
-        duration = len(audio) / SAMPLE_RATE
+        return np.clip(audio, -1.0, 1.0).astype(np.float32, copy=False)
 
+    def _char_times(self, request: SynthesisRequest, lang: str, g2p_voice: str, ph: str, ph_start: np.ndarray,
+                    ph_end: np.ndarray, duration: float) -> tuple[np.ndarray, np.ndarray]:
+        """Phoneme times -> word times -> a start and end for every character of the text."""
+        text = request.text
         segments = None
         if lang == "ja":
             try:
@@ -536,16 +661,21 @@ class KokoroEngine:
             wtexts = [text[x:y] for x, y in words]
             if request.phoneme_spans:
                 spans = list(request.phoneme_spans)
-                word_g2p = lambda: self._spliced_words(text, words, lang, request.voice, spans)  # noqa: E731
+                word_g2p = lambda: self._spliced_words(text, words, lang, g2p_voice, spans)  # noqa: E731
             elif lang == "ja":
                 word_g2p = lambda: [self._known(p) for p in self._ja_phonemize(wtexts)]  # noqa: E731
             else:
-                elang = self.espeak_language(lang, request.voice)
+                elang = self.espeak_language(lang, g2p_voice)
                 word_g2p = lambda: [self._known(p) for p in self._espeak(elang, wtexts)]  # noqa: E731
         labels = label_phonemes(ph, len(words), word_g2p)
         ws, we = word_times(labels, ph_start, ph_end, len(words))
-        starts, ends = align_chars(text, words, ws, we, duration)
-        return Synthesis(audio=audio, sample_rate=SAMPLE_RATE, char_starts=starts, char_ends=ends)
+        return align_chars(text, words, ws, we, duration)
+
+
+def _with_fx(pieces, fx) -> object:
+    """A custom voice's pitch/formant shift over the whole segment, as one piece (same length)."""
+    audio = np.concatenate([np.zeros(0, np.float32), *pieces])
+    yield voice_fx.apply(audio, SAMPLE_RATE, fx)
 
 
 __all__ = ["KokoroEngine", "LANGUAGES", "MODEL", "chunk_ranges", "parse_blend"]
