@@ -20,6 +20,7 @@ from polyvox.engines.tts.base import EngineInfo, SynthesisRequest, TTSEngine, Vo
 from polyvox.engines.tts import kokoro_stream
 from polyvox.engines.tts.kokoro import chunk_ranges, parse_blend
 from polyvox.engines.tts.kokoro_voices import KOKORO_VOICES, VOICE_SHA256, fetch_kokoro_voices
+from tests.helpers import transcribe, wer
 
 REPO = Path(__file__).resolve().parents[1]
 VOICES_SRC = Path(
@@ -308,6 +309,25 @@ def test_kokoro_info_and_voices(kokoro):
     assert len(kokoro.voices()) == 54
     # the stock graph split in two (front end + decoder), so that decoding can run in windows
     assert kokoro.model_path is not None and kokoro.model_path.name.endswith(".decoder.onnx")
+
+
+def test_kokoro_stream_first_window_follows_latency(kokoro):
+    """A higher optimize_streaming_latency gives a shorter first piece; every level joins to the
+    length and timing of the one-window render, and says the same words."""
+    text = "The birch canoe slid on the smooth planks, and the sheet was glued to the dark blue background."
+    whole = kokoro.synthesize(req(kokoro, "af_heart", text=text))
+    firsts = []
+    for latency in (0, 4):
+        stream = kokoro.synthesize_stream(SynthesisRequest(text=text, voice="af_heart", language="en",
+                                                           latency=latency))
+        pieces = list(stream)
+        assert len(pieces) > 1
+        firsts.append(len(pieces[0]))
+        audio = np.concatenate(pieces)
+        assert len(audio) == stream.samples == len(whole.audio)
+        np.testing.assert_allclose(stream.char_starts, whole.char_starts)
+        assert wer(text, transcribe(audio, 24000).text) <= 0.1
+    assert firsts[1] < 0.7 * firsts[0]
 
 
 def test_kokoro_similarity_default_is_close(kokoro):

@@ -34,7 +34,7 @@ from polyvox.audio.formats import parse_output_format
 from polyvox.errors import PolyvoxError
 from polyvox.services.container import Services
 from polyvox.services.keys import Principal
-from polyvox.services.tts import TTSRequest, b64
+from polyvox.services.tts import FIRST_SEGMENT, TTSRequest, b64
 from polyvox.text.segment import _ABBREVIATIONS
 from polyvox.text.ssml import safe_cut
 
@@ -46,8 +46,6 @@ AUTO_MODE_MAX = 500
 """auto_mode generates at sentence ends; a run-on buffer is cut at this length anyway."""
 MAX_CONTEXTS = 16
 MAX_TIMEOUT = 180.0
-FIRST_SEGMENT = {0: 60, 1: 50, 2: 40, 3: 30, 4: 24}
-"""optimize_streaming_latency -> longest first segment of a context's first generation."""
 DEFAULT_CONTEXT = "default"
 _PAUSE = {".": 0.28, "!": 0.28, "?": 0.3, "…": 0.35, "。": 0.28, "！": 0.28, "？": 0.3, ";": 0.16, ":": 0.14,
           ",": 0.1, "、": 0.1, "，": 0.1, "—": 0.12}

@@ -15,7 +15,6 @@ holds ``sig_bak_ovr.onnx`` (or its parent with a ``DNSMOS/`` sub-folder), defaul
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import numpy as np

@@ -109,6 +109,11 @@ class AdmissionSlot:
             self._limiter.release(self._key)
 
 
+FIRST_SEGMENT = {0: 60, 1: 50, 2: 40, 3: 30, 4: 24}
+"""``optimize_streaming_latency`` 0-4 -> the longest first segment, in characters: the first audio
+waits for the first segment's front end and (Kokoro) its first decoded window."""
+
+
 @dataclass
 class Plan:
     """A validated request: everything ``stream`` needs, decided before the first byte."""

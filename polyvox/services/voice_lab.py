@@ -37,7 +37,6 @@ from typing import Any
 
 import numpy as np
 import soundfile as sf
-from scipy.optimize import nnls
 
 from polyvox.audio import dsp
 from polyvox.audio.decode import AudioDecodeError, decode_audio
@@ -47,9 +46,9 @@ from polyvox.errors import InvalidRequest, PolyvoxError, VoiceNotFound
 from polyvox.jobs import Cancelled, Retry
 from polyvox.services import media_input
 from polyvox.store.models import Voice
-from polyvox.voicelab import analysis
-from polyvox.voicelab.clone import LANGUAGE_PREFIXES, CloneOptions, clone_voice
-from polyvox.voicelab.style_space import Point, StockProfiles, StyleSpace
+from polyvox.voicelab import analysis, clone
+from polyvox.voicelab.clone import CloneOptions, clone_voice
+from polyvox.voicelab.style_space import StockProfiles, StyleSpace
 
 logger = logging.getLogger(__name__)
 
@@ -336,20 +335,13 @@ class VoiceLabService:
     def _first_guess(self, reference: np.ndarray, language: str) -> tuple[KokoroVoiceAsset, dict]:
         """The stock blend whose cached embeddings best explain the reference (no synthesis)."""
         with self.engine_context() as (_engine, embedder, space, stock):
-            target = embedder.embed(reference)
-            prefixes = LANGUAGE_PREFIXES.get(language, "")
-            ranked = [(n, s) for n, s in stock.ranked(target) if not prefixes or n[0] in prefixes] or \
-                stock.ranked(target)
-            top = [n for n, _ in ranked[:6]]
-            w, _ = nnls(np.stack([stock.get(n).embedding for n in top]).T.astype(np.float64),
-                        target.astype(np.float64))
-            weights = {n: float(v) for n, v in zip(top, w) if v > 1e-3} or {top[0]: 1.0}
-            point = Point(weights)
-            english = "en-gb" if sum(v for n, v in weights.items() if n[0] == "b") > 0.5 * sum(weights.values()) \
-                else "en-us"
-            asset = KokoroVoiceAsset(style=space.compose(point), english=english)
+            opt = CloneOptions(language=language)
+            ref = analysis.profile(reference, embedder)
+            best_stock, ranked = clone.rank_stock(stock, ref, opt)
+            point = clone.nnls_blend(stock, [n for n, _ in ranked[: opt.top_k]], ref.embedding)
+            asset = KokoroVoiceAsset(style=space.compose(point), english=clone.english_of(point.weights))
         return asset, {"method": "kokoro-style-search", "stage": "stock-blend", "style": point.describe(),
-                       "best_stock_voice": ranked[0][0], "best_stock_similarity": round(ranked[0][1], 4)}
+                       "best_stock_voice": best_stock[0], "best_stock_similarity": round(best_stock[1], 4)}
 
     def _store_f5_reference(self, voice_id: str, clips: list[np.ndarray]) -> None:
         """The clip a zero-shot engine conditions on: the longest sample, cut to 4-12 s."""

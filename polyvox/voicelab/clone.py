@@ -7,8 +7,9 @@ can tell how close a rendering sounds to the reference. So cloning is a search:
 1. **Reference.** The cleaned samples' d-vector (mean over all windows), F0 median and
    speaking rate (``analysis.profile``).
 2. **Rank.** Every stock voice's d-vector on a fixed probe text is cached
-   (``StockProfiles``); the voices of the clone's language are ranked by cosine to the
-   reference at no synthesis cost. The top ``k`` span the search.
+   (``StockProfiles``); the voices of the clone's language whose pitch register is near the
+   reference's are ranked by cosine to the reference at no synthesis cost. The top ``k``
+   span the search.
 3. **Blend.** Non-negative least squares over the top voices' d-vectors gives the blend
    whose *embedding mixture* best explains the reference; it and a few pair blends are
    rendered and scored (cosine of the rendering's d-vector to the reference).
@@ -16,7 +17,9 @@ can tell how close a rendering sounds to the reference. So cloning is a search:
    adaptation moves the blend logits, the distance from the average voice (``alpha``)
    and the coordinates along the stock styles' principal directions (``pcs``), keeping
    any step that raises the score: derivative-free, because the score is only available
-   through synthesis.
+   through synthesis. The score is the cosine minus a penalty for a pitch register further
+   from the reference than the final pitch shift can bridge: the d-vector alone would now
+   and then prefer a voice an octave off (a woman cloned into a low male voice).
 5. **Register and pace.** The best voice's F0 median and speaking rate are compared
    with the reference's; the difference becomes a pitch shift (PSOLA, formants kept) and
    a speed factor, kept only if the score does not drop.
@@ -57,6 +60,18 @@ class CloneOptions:
     seed: int = 0
     language: str = "en"
     match_prosody: bool = True
+    register_window: float = 5.0
+    """Semitones between a stock voice's F0 and the reference's for it to start the search."""
+    register_penalty: float = 0.02
+    """Score lost per semitone of F0 beyond ``MAX_PITCH`` from the reference."""
+
+
+MAX_PITCH = 4.0
+"""Largest pitch shift the clone may carry (PSOLA stays clean within it)."""
+
+
+def _semitones(a: float, b: float) -> float:
+    return 12.0 * math.log2(max(a, 1.0) / max(b, 1.0))
 
 
 @dataclass
@@ -77,7 +92,8 @@ class CloneResult:
             "best_stock_voice": self.best_stock[0], "best_stock_similarity": round(self.best_stock[1], 4),
             "style": self.point.describe(), "speed": round(self.asset.speed, 3),
             "pitch_semitones": round(self.asset.fx.pitch_semitones, 2),
-            "reference_f0_hz": round(self.reference.f0_median, 1), "reference_rate_sps": round(self.reference.rate, 2),
+            "reference_f0_hz": round(self.reference.f0_median, 1),
+            "reference_rate_sps": round(self.reference.rate, 2),
             "evaluations": self.evaluations, "seconds": round(self.seconds, 1),
         }
 
@@ -85,23 +101,59 @@ class CloneResult:
 class _Scorer:
     """Renders candidates on the probe text and scores them against the reference."""
 
-    def __init__(self, engine, space: StyleSpace, embedder, target: np.ndarray, english: str) -> None:
-        self.engine, self.space, self.embedder, self.target, self.english = engine, space, embedder, target, english
+    def __init__(self, engine, space: StyleSpace, embedder, ref: analysis.VoiceProfile, english: str,
+                 penalty: float) -> None:
+        self.engine, self.space, self.embedder, self.english = engine, space, embedder, english
+        self.target, self.ref_f0, self.penalty = ref.embedding, ref.f0_median, penalty
         self.count = 0
         self.trace: list[tuple[str, float]] = []
+
+    def register_cost(self, f0: float) -> float:
+        if f0 <= 0 or self.ref_f0 <= 0:
+            return 0.0
+        return self.penalty * max(0.0, abs(_semitones(f0, self.ref_f0)) - MAX_PITCH)
 
     def __call__(self, p: Point, speed: float = 1.0, fx: VoiceFX | None = None) -> tuple[float, np.ndarray]:
         x = render(self.engine, self.space.compose(p), PROBE_TEXT, english=self.english, speed=speed, fx=fx)
         self.count += 1
-        score = float(self.embedder.embed(x) @ self.target)
+        score = float(self.embedder.embed(x) @ self.target) - self.register_cost(analysis.pitch_stats(x)[0])
         self.trace.append((p.describe() + (f" speed={speed:.2f}" if speed != 1 else "")
                            + (f" pitch={fx.pitch_semitones:+.1f}" if fx else ""), score))
         return score, x
 
 
-def _english(names: dict[str, float]) -> str:
-    brit = sum(w for n, w in names.items() if n.startswith("b"))
-    return "en-gb" if brit > 0.5 else "en-us"
+def rank_stock(stock: StockProfiles, ref: analysis.VoiceProfile,
+               opt: CloneOptions) -> tuple[tuple[str, float], list[tuple[str, float]]]:
+    """The best stock voice of the language, and the stock voices the search starts from: those
+    of the language in the reference's pitch register (at least ``top_k`` of the nearest), by cosine."""
+    prefixes = LANGUAGE_PREFIXES.get(opt.language, "")
+    ranked = [(n, s) for n, s in stock.ranked(ref.embedding) if not prefixes or n[0] in prefixes]
+    if not ranked:
+        ranked = stock.ranked(ref.embedding)
+    best_stock = ranked[0]
+    if ref.f0_median > 0:
+        def off(name: str) -> float:
+            return abs(_semitones(stock.get(name).f0_median, ref.f0_median))
+
+        near = sorted(ranked, key=lambda r: off(r[0]))
+        keep = {n for n, _ in near[: opt.top_k]} | {n for n, _ in ranked if off(n) <= opt.register_window}
+        ranked = [r for r in ranked if r[0] in keep]
+    return best_stock, ranked
+
+
+def nnls_blend(stock: StockProfiles, names: list[str], target: np.ndarray) -> Point:
+    """The blend of ``names`` whose cached embeddings, mixed, best explain ``target``."""
+    emb = np.stack([stock.get(n).embedding for n in names])
+    w, _ = nnls(emb.T.astype(np.float64), target.astype(np.float64))
+    if w.sum() <= 0:
+        return Point({names[0]: 1.0})
+    return Point({n: float(v) for n, v in zip(names, w / w.sum()) if v > 1e-3})
+
+
+def english_of(weights: dict[str, float]) -> str:
+    """The English dialect of a blend: British when British voices weigh most."""
+    brit = sum(w for n, w in weights.items() if n.startswith("b"))
+    return "en-gb" if brit > 0.5 * sum(weights.values()) else "en-us"
 
 
 def clone_voice(engine, embedder, space: StyleSpace, stock: StockProfiles, reference: np.ndarray,
@@ -113,23 +165,17 @@ def clone_voice(engine, embedder, space: StyleSpace, stock: StockProfiles, refer
     say = progress or (lambda f, m: None)
     say(0.02, "analysing the samples")
     ref = analysis.profile(reference, embedder)
-    prefixes = LANGUAGE_PREFIXES.get(opt.language, "")
-    ranked = [(n, s) for n, s in stock.ranked(ref.embedding) if not prefixes or n[0] in prefixes]
-    if not ranked:
-        ranked = stock.ranked(ref.embedding)
-    best_stock = ranked[0]
+    best_stock, ranked = rank_stock(stock, ref, opt)
     top = [n for n, _ in ranked[: opt.top_k]]
-    english = _english({top[0]: 1.0})
-    score = _Scorer(engine, space, embedder, ref.embedding, english)
+    english = english_of({top[0]: 1.0})
+    score = _Scorer(engine, space, embedder, ref, english, opt.register_penalty)
 
     # 3. blends suggested by the embedding mixture
     best = Point({top[0]: 1.0})
-    best_score = best_stock[1]  # the cached probe rendering is exactly this evaluation
-    emb = np.stack([stock.get(n).embedding for n in top])
-    w, _ = nnls(emb.T.astype(np.float64), ref.embedding.astype(np.float64))
-    candidates = []
-    if w.sum() > 0 and np.count_nonzero(w > 1e-3) > 1:
-        candidates.append(Point({n: float(v) for n, v in zip(top, w / w.sum()) if v > 1e-3}))
+    # the cached probe rendering is exactly this evaluation
+    best_score = ranked[0][1] - score.register_cost(stock.get(top[0]).f0_median)
+    blend = nnls_blend(stock, top, ref.embedding)
+    candidates = [blend] if len(blend.weights) > 1 else []
     candidates += [Point({top[0]: 0.6, other: 0.4}) for other in top[1:3]]
     for i, p in enumerate(candidates):
         say(0.05 + 0.15 * i / max(1, len(candidates)), "trying blends")
@@ -181,7 +227,7 @@ def clone_voice(engine, embedder, space: StyleSpace, stock: StockProfiles, refer
         if got.rate > 0 and ref.rate > 0:
             speed = float(np.clip(ref.rate / got.rate, 0.8, 1.25))
         if got.f0_median > 0 and ref.f0_median > 0:
-            semis = float(np.clip(12 * math.log2(ref.f0_median / got.f0_median), -4.0, 4.0))
+            semis = float(np.clip(_semitones(ref.f0_median, got.f0_median), -MAX_PITCH, MAX_PITCH))
             if abs(semis) >= 0.5:
                 fx = VoiceFX(pitch_semitones=round(semis, 1))
         if abs(speed - 1) >= 0.03 or not fx.neutral:
@@ -193,11 +239,11 @@ def clone_voice(engine, embedder, space: StyleSpace, stock: StockProfiles, refer
                 speed = 1.0
             else:
                 best_score = max(best_score, s) if fx.neutral and speed == 1.0 else s
-    english = _english(best.weights)
+    english = english_of(best.weights)
     asset = KokoroVoiceAsset(style=space.compose(best), speed=speed, fx=fx, english=english)
     say(1.0, "done")
     return CloneResult(asset=asset, point=best, similarity=best_score, best_stock=best_stock, reference=ref,
                        evaluations=score.count, seconds=time.perf_counter() - t0, trace=score.trace)
 
 
-__all__ = ["CloneOptions", "CloneResult", "clone_voice"]
+__all__ = ["CloneOptions", "CloneResult", "clone_voice", "english_of", "nnls_blend", "rank_stock"]

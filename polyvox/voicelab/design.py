@@ -21,15 +21,19 @@ moves pitch and vocal-tract size. So design is a guided search:
    direction, moves the voice's spectral tilt towards the target without moving F0
    (about 0.8 dB/octave per unit); the model also predicts each blend's profile.
 5. **Render and post-process.** Each voice speaks the preview text at a speed set by the
-   described pace and the voice's own rate; its measured F0 then fixes the pitch shift (PSOLA, formants kept) that
+   described pace; its measured F0 then fixes the pitch shift (PSOLA, formants kept) that
    lands it on the target, and the described size sets the formant ratio (``VoiceFX``).
    Text effects (a question raises F0 for every voice) are taken out by comparing the
    previews' measurements with their predictions: the median difference is the text's.
-6. **Check and correct.** Each finished preview is measured again. A preview whose F0,
-   speaking rate or (when tone words were used) spectral tilt went the wrong way from the
-   gender's typical voice is corrected once (pitch: re-shifted; rate: re-rendered at a speed
-   pushed further; tilt: re-rendered with the style pushed further along the tilt direction,
-   as the formant shift moves the tilt too).
+6. **Check and correct.** Each finished preview is measured again. A preview whose F0 or
+   (when tone words were used) spectral tilt went the wrong way from the gender's typical
+   voice, or less than half as far as described, is corrected once: pitch by re-shifting,
+   tilt by pushing the style further along the tilt direction (the formant shift moves the
+   tilt too). Pace is checked against the average voice (the mean style table at speed 1)
+   speaking the same text, by speech time without pauses (``analysis.active_seconds``): the
+   stock voices' rates on the probe text say almost nothing about their rate on another text
+   (correlation 0.07 over the 28 English voices). Tilt and pace share one re-rendering, kept
+   only if nothing it corrects moves the wrong way.
 
 The result is a ``KokoroVoiceAsset`` per preview (style table, speed, pitch and formant
 shift, English dialect): the voice a saved preview becomes renders exactly as its preview.
@@ -40,7 +44,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -59,11 +63,10 @@ ENGLISH_PREFIXES = "ab"
 LANGUAGE_PREFIXES = {"en": "ab", "es": "e", "fr": "f", "hi": "h", "it": "i", "ja": "j", "pt": "p", "zh": "z"}
 MAX_PITCH = 6.0
 SPEED_RANGE = (0.7, 1.45)
-RATE_ELASTICITY = 0.3
-"""How much ``analysis.speaking_rate`` moves per unit of log Kokoro speed (measured: 0.25-0.3;
-the syllable-peak count saturates on fast speech), used to compare renders at other speeds."""
 PITCH_WINDOW = 3.5
 """Semitones around the gender's typical F0 that an undescribed pitch may stay in."""
+PACE_CHECK = 0.05
+"""log rate: a described pace change at least this large is checked against the average voice."""
 TILT_CHECK = 0.3
 """dB/octave: a described tilt change at least this large is checked and corrected."""
 FOREIGN_COST = 30.0
@@ -239,7 +242,8 @@ def plan(attrs: Attributes, t: Target, space: StyleSpace, stock: StockProfiles, 
     out = []
     for i in range(options.n):
         primary = top[i % len(top)]
-        others = [n for n in top if n != primary]
+        # not an earlier preview's main voice: the same pair with other weights is the same person
+        others = [n for n in top if n != primary and n not in top[:i]] or [n for n in top if n != primary]
         prob = np.exp(-(costs[[top.index(n) for n in others]] - costs.min()) / 2.0)
         partner = others[int(rng.choice(len(others), p=prob / prob.sum()))]
         w = float(rng.uniform(0.15, 0.25 + 0.2 * options.variety))
@@ -260,8 +264,7 @@ def plan(attrs: Attributes, t: Target, space: StyleSpace, stock: StockProfiles, 
             f0 += push * float(dirs.f0 @ dirs.tilt_dir)
             rate += push * float(dirs.rate @ dirs.tilt_dir)
             tilt += push * dirs.tilt_per_unit
-        # the described pace, from this voice's own: a naturally quick voice is slowed more
-        speed = math.exp(t.rate - rate) if attrs.pace_set else 1.0
+        speed = math.exp(attrs.pace) if attrs.pace_set else 1.0
         speed = float(np.clip(speed * math.exp(rng.normal(0.0, 0.03)), *SPEED_RANGE))
         formant = float(np.clip(attrs.formant * math.exp(rng.normal(0.0, 0.015 * options.variety)), 0.8, 1.25))
         if attrs.accent is not None and attrs.accent.prefixes in ("a", "b"):
@@ -361,19 +364,29 @@ def design_voices(engine, embedder, space: StyleSpace, stock: StockProfiles, att
         audio, rate = render(table, c.speed, c.english)
         x16 = dsp.resample(audio, rate, analysis.RATE)
         f0 = analysis.pitch_stats(x16)[0]
-        raws.append((table, audio, rate, f0, analysis.speaking_rate(x16), analysis.spectral_tilt(x16)))
+        raws.append((table, audio, rate, f0, analysis.spectral_tilt(x16)))
+    # the pace of this text in the average voice (the mean style, speed 1): what "slow" is slower than
+    reference = None
+    if opt.correct and attrs.pace_set and abs(attrs.pace) >= PACE_CHECK:
+        audio, rate = render(space.mean, 1.0, candidates[0].english)
+        reference = analysis.active_seconds(dsp.resample(audio, rate, analysis.RATE))
 
     # what the text does to every voice: measured minus predicted, median over the previews
     f0_diffs = [st(r[3]) - c.predicted_f0 for r, c in zip(raws, candidates) if r[3] > 0]
-    rate_diffs = [math.log(r[4]) - (c.predicted_rate + RATE_ELASTICITY * math.log(c.speed))
-                  for r, c in zip(raws, candidates) if r[4] > 0]
     off_f0 = float(np.median(f0_diffs)) if f0_diffs else 0.0
-    off_rate = float(np.median(rate_diffs)) if rate_diffs else 0.0
-    off_tilt = float(np.median([r[5] - c.predicted_tilt for r, c in zip(raws, candidates)]))
+    off_tilt = float(np.median([r[4] - c.predicted_tilt for r, c in zip(raws, candidates)]))
     dirs = directions(space, stock)
 
+    def pace_of(x: np.ndarray, x_rate: int) -> float:
+        """log speaking-rate ratio to the reference (same text: the inverse ratio of speech time)."""
+        return math.log(reference / max(analysis.active_seconds(dsp.resample(x, x_rate, analysis.RATE)), 0.1))
+
+    def short(got: float, wanted: float) -> bool:
+        """Moved the wrong way, or less than half as far as described."""
+        return _sign(got) != _sign(wanted) or abs(got) < 0.5 * abs(wanted)
+
     previews = []
-    for c, (table, audio, rate, raw_f0, _, _) in zip(candidates, raws):
+    for c, (table, audio, rate, raw_f0, _) in zip(candidates, raws):
         if attrs.pitch_set:
             goal = t.f0 + c.pitch_offset
         else:  # keep the voice's own pitch inside the gender's usual range
@@ -381,51 +394,52 @@ def design_voices(engine, embedder, space: StyleSpace, stock: StockProfiles, att
             goal = float(np.clip(natural, t.base_f0 - PITCH_WINDOW, t.base_f0 + PITCH_WINDOW))
         measured_raw = st(raw_f0) - off_f0 if raw_f0 > 0 else c.predicted_f0
         pitch = float(np.clip(goal - measured_raw, -MAX_PITCH, MAX_PITCH))
-        speed = c.speed
+        speed, point = c.speed, c.point
         fx = VoiceFX(round(pitch, 2), round(c.formant, 3))
         final, prof = _finish(audio, rate, fx, embedder)
         corrections = []
         if opt.correct and attrs.pitch_set and prof.f0_median > 0:
             intended = t.f0 - t.base_f0
             got = st(prof.f0_median) - off_f0 - t.base_f0
-            if abs(intended) >= 0.5 and (_sign(got) != _sign(intended) or abs(got) < 0.5 * abs(intended)):
+            if abs(intended) >= 0.5 and short(got, intended):
                 fx = VoiceFX(round(float(np.clip(pitch + goal - (got + t.base_f0), -MAX_PITCH, MAX_PITCH)), 2),
                              fx.formant_ratio)
                 final, prof = _finish(audio, rate, fx, embedder)
                 corrections.append("pitch")
-        if opt.correct and attrs.pace_set and prof.rate > 0 and abs(attrs.pace) >= 0.05:
-            got = math.log(prof.rate) - off_rate - t.base_rate
-            if _sign(got) != _sign(attrs.pace):
-                new_speed = float(np.clip(speed * math.exp(0.2 * _sign(attrs.pace)), *SPEED_RANGE))
-                if abs(new_speed - speed) > 0.01:
-                    audio2, rate2 = render(table, new_speed, c.english)
-                    final2, prof2 = _finish(audio2, rate2, fx, embedder)
-                    if prof2.rate > 0 and _sign(attrs.pace) * (prof2.rate - prof.rate) > 0:
-                        final, prof, speed, audio, rate = final2, prof2, new_speed, audio2, rate2
-                    corrections.append("speed")
-        if opt.correct and attrs.tone_set and abs(attrs.tilt) >= TILT_CHECK and prof.f0_median > 0:
-            got = prof.tilt - off_tilt - t.base_tilt
-            if _sign(got) != _sign(attrs.tilt) or abs(got) < 0.5 * abs(attrs.tilt):
-                # post-processing moves the tilt too (a bigger vocal tract darkens the spectrum):
-                # push the style further along the tilt direction by what is still missing
-                push = float(np.clip((t.tilt - (prof.tilt - off_tilt)) / dirs.tilt_per_unit, -2.0, 2.0))
-                point = Point(c.point.weights, c.point.alpha, tuple(np.add(c.point.pcs, push * dirs.tilt_dir)))
-                table2 = space.compose(point)
-                audio2, rate2 = render(table2, speed, c.english)
-                final2, prof2 = _finish(audio2, rate2, fx, embedder)
-                if prof2.f0_median > 0 and _sign(attrs.tilt) * (prof2.tilt - prof.tilt) > 0:
-                    final, prof, audio, rate, table = final2, prof2, audio2, rate2, table2
-                    c = replace(c, point=point)
-                corrections.append("tilt")
+        # pace and tilt: one more rendering, kept if nothing it corrects moves the wrong way
+        wrong: dict[str, float] = {}
+        new_speed, new_point = speed, point
+        if reference is not None and short(pace_of(final, rate), attrs.pace):
+            wrong["pace"] = attrs.pace
+            new_speed = float(np.clip(speed * math.exp(attrs.pace - pace_of(final, rate)), *SPEED_RANGE))
+        if opt.correct and attrs.tone_set and abs(attrs.tilt) >= TILT_CHECK and prof.f0_median > 0 \
+                and short(prof.tilt - off_tilt - t.base_tilt, attrs.tilt):
+            # post-processing moves the tilt too (a bigger vocal tract darkens the spectrum):
+            # push the style further along the tilt direction by what is still missing
+            wrong["tilt"] = attrs.tilt
+            push = float(np.clip((t.tilt - (prof.tilt - off_tilt)) / dirs.tilt_per_unit, -2.0, 2.0))
+            new_point = Point(point.weights, point.alpha, tuple(np.add(point.pcs, push * dirs.tilt_dir)))
+        if wrong and (abs(new_speed - speed) > 0.01 or new_point is not point):
+            table2 = space.compose(new_point) if new_point is not point else table
+            audio2, rate2 = render(table2, new_speed, c.english)
+            final2, prof2 = _finish(audio2, rate2, fx, embedder)
+            moved = {"pace": pace_of(final2, rate2) - pace_of(final, rate) if "pace" in wrong else 0.0,
+                     "tilt": prof2.tilt - prof.tilt if "tilt" in wrong else 0.0}
+            signs = [_sign(wanted) * moved[k] for k, wanted in wrong.items()]
+            if prof2.f0_median > 0 and min(signs) >= 0 and max(signs) > 0:
+                final, prof, audio, rate, table = final2, prof2, audio2, rate2, table2
+                speed, point = new_speed, new_point
+            corrections += sorted(wrong)
         asset = KokoroVoiceAsset(style=table, speed=speed, fx=fx, english=c.english)
         report = {
-            "style": c.point.describe(), "english": c.english, "speed": round(speed, 3),
+            "style": point.describe(), "english": c.english, "speed": round(speed, 3),
             "pitch_semitones": fx.pitch_semitones, "formant_ratio": fx.formant_ratio,
             "predicted": {"f0_hz": round(100 * 2 ** (c.predicted_f0 / 12), 1),
                           "rate_sps": round(math.exp(c.predicted_rate), 2),
                           "tilt_db_per_octave": round(c.predicted_tilt, 2)},
             "measured": {"f0_hz": round(prof.f0_median, 1), "rate_sps": round(prof.rate, 2),
-                         "tilt_db_per_octave": round(prof.tilt, 2)},
+                         "tilt_db_per_octave": round(prof.tilt, 2)}
+            | ({"pace_vs_average_voice": round(pace_of(final, rate), 3)} if reference is not None else {}),
             "corrections": corrections,
         }
         previews.append(DesignedPreview(asset=asset, audio=final, sample_rate=rate, profile=prof, report=report))
@@ -433,8 +447,7 @@ def design_voices(engine, embedder, space: StyleSpace, stock: StockProfiles, att
     sims = [previews[i].profile.similarity(previews[j].profile)
             for i in range(len(previews)) for j in range(i + 1, len(previews))]
     result = DesignResult(attributes=attrs, target=t, previews=previews,
-                          text_offset={"f0_semitones": round(off_f0, 2), "rate_log": round(off_rate, 3),
-                                       "tilt_db_per_octave": round(off_tilt, 2)},
+                          text_offset={"f0_semitones": round(off_f0, 2), "tilt_db_per_octave": round(off_tilt, 2)},
                           renders=render.count, seconds=time.perf_counter() - t0, similarities=sims)
     logger.info("designed %d voices in %.1f s (%d renders): %s", len(previews), result.seconds, render.count,
                 [p.report["style"] for p in previews])

@@ -13,12 +13,10 @@ from starlette.background import BackgroundTask
 from polyvox.api.deps import PrincipalDep, ServicesDep
 from polyvox.api.schemas import TTSBody
 from polyvox.audio.formats import parse_output_format
-from polyvox.services.tts import Chunk, Plan, TTSRequest, alignment_payload, b64
+from polyvox.services.tts import FIRST_SEGMENT, Chunk, Plan, TTSRequest, alignment_payload, b64
 
 router = APIRouter(tags=["text-to-speech"])
 
-# optimize_streaming_latency 0-4: higher values cut the first segment shorter
-_FIRST_SEGMENT = {0: 60, 1: 50, 2: 40, 3: 30, 4: 24}
 
 
 def _request(voice_id: str, body: TTSBody, output_format: str, enable_logging: bool) -> TTSRequest:
@@ -49,7 +47,7 @@ def _headers(plan: Plan, services) -> dict[str, str]:
 
 def _start(services, principal, voice_id, body, output_format, enable_logging, latency) -> Plan:
     req = _request(voice_id, body, output_format, enable_logging)
-    plan = services.tts.plan(principal, req, first_max=_FIRST_SEGMENT.get(latency or 0, 60), latency=latency or 0)
+    plan = services.tts.plan(principal, req, first_max=FIRST_SEGMENT[latency or 0], latency=latency or 0)
     services.tts.admit(plan)
     return plan
 
