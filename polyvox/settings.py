@@ -25,7 +25,8 @@ class LimitSettings(BaseModel):
 
 class EngineSettings(BaseModel):
     threads: int = Field(0, ge=0)
-    """onnxruntime intra-op threads per engine (0 = number of cores)."""
+    """onnxruntime intra-op threads per engine call (0 = number of cores: the lowest latency for
+    one stream; 1 gives ~15 % more throughput with several streams at once)."""
     ttl_seconds: int = Field(-1, ge=-1)
     """Idle seconds before an engine is unloaded (-1 never, 0 right after use)."""
     workers: int = Field(2, ge=1)

@@ -29,8 +29,10 @@ def _register_engines(manager: EngineManager, settings: Settings) -> None:
     from polyvox.engines.tts import EspeakEngine, KokoroEngine, PiperEngine
 
     models = settings.models_dir
-    # one engine call per worker thread: more intra-op threads than cores/workers only contend
-    threads = settings.engines.threads or max(1, (os.cpu_count() or 1) // settings.engines.workers)
+    # every call may use every core: a lone stream gets its first audio soonest (2 cores, Kokoro
+    # TTFB 275 -> 222 ms); concurrent calls share the cores (threads sleep, never spin), which
+    # costs ~15 % of the throughput of 4 streams (bench/README.md). threads=1 favours throughput.
+    threads = settings.engines.threads or max(1, os.cpu_count() or 1)
     manager.register("kokoro", lambda: KokoroEngine(models, threads=threads,
                                                     voices_dir=settings.engines.kokoro_voices_dir))
     manager.register("piper", lambda: PiperEngine(models, threads=threads,
