@@ -85,11 +85,12 @@ def bench_vc(services, quick: bool) -> dict:
     from polyvox.engines.vc import prosody
     from polyvox.engines.vc.resynth import ResynthVC
     from polyvox.eval.metrics import wer
+    from polyvox.services.stt import SttService
     from polyvox.services.voice_changer import VoiceChangerService
 
     vc = services.component(VoiceChangerService)
     emb = SpeakerEmbedder()
-    tiny = services.engines.get_loaded("whisper:tiny.en")
+    tiny = services.component(SttService).transcriber("tiny.en")
     base = WhisperTranscriber(services.settings.models_dir, "base")
     kokoro = services.engines.get_loaded("kokoro")
     targets = {}

@@ -46,6 +46,7 @@ from polyvox.engines.stt.engine import DecodeOptions, WhisperSttEngine, availabl
 from polyvox.engines.stt.events import AudioEvent, detect_events
 from polyvox.engines.stt.languages import to_iso639_3, to_whisper
 from polyvox.engines.stt.overlap import detect_overlaps
+from polyvox.engines.stt.whisper import WhisperTranscriber
 from polyvox.errors import EngineFailure, InvalidRequest, ModelNotFound, PolyvoxError, UnsupportedLanguage
 from polyvox.jobs import Cancelled
 from polyvox.services import media_input
@@ -252,6 +253,11 @@ class SttService:
             except ValueError:  # registered by a concurrent request
                 pass
         return name
+
+    def transcriber(self, model: str) -> WhisperTranscriber:
+        """The loaded Whisper ``model`` (``base``, ``tiny.en`` or an installed one), shared with
+        whoever else needs it, so each model is in memory once."""
+        return self.engines.get_loaded(self._engine_name(model)).transcriber
 
     def decode(self, path: Path, plan: SttPlan) -> np.ndarray:
         """16 kHz mono float32 of an uploaded file (video: its first audio track)."""

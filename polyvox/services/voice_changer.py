@@ -148,20 +148,16 @@ class VoiceChangerService:
         return svc
 
     def _register_engines(self) -> None:
-        from polyvox.engines.stt.whisper import WhisperTranscriber
         from polyvox.engines.vc.knnvc import KnnVC
         from polyvox.engines.vc.resynth import ResynthVC
+        from polyvox.services.stt import SttService
 
         models = self.services.settings.models_dir
         threads = self.services.settings.engines.threads
         names = set(self.engines.names())
-        for model in ("tiny.en", "base"):
-            if f"whisper:{model}" not in names:
-                self.engines.register(f"whisper:{model}",
-                                      lambda m=model: WhisperTranscriber(models, m, threads=threads))
 
-        def transcriber(english_only: bool):
-            return self.engines.get_loaded("whisper:tiny.en" if english_only else "whisper:base")
+        def transcriber(english_only: bool):  # speech to text's own Whisper models: loaded once
+            return self.services.component(SttService).transcriber("tiny.en" if english_only else "base")
 
         if "vc:resynth" not in names:
             self.engines.register("vc:resynth", lambda: ResynthVC(self.engines, transcriber))

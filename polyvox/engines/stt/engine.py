@@ -102,6 +102,11 @@ class WhisperSttEngine:
         self._transcriber.unload()
 
     @property
+    def transcriber(self) -> WhisperTranscriber:
+        """The model itself, for other services that need words with times (the voice changer)."""
+        return self._transcriber
+
+    @property
     def multilingual(self) -> bool:
         return self._transcriber.multilingual
 
