@@ -57,6 +57,7 @@ import json
 import logging
 import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -223,6 +224,24 @@ class _OpenVoice:
         self.config = PiperConfig.from_dict(vf.cfg)
         self.voice = PiperVoice(session=self.session, config=self.config)
         self.input_names = {i.name for i in self.session.get_inputs()}
+        self._noise: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
+        self._noise_lock = threading.Lock()
+
+    def noise(self, seed: int, k: int, n: int) -> np.ndarray:
+        """The first ``n`` normals of noise stream ``k`` for ``seed``. A generator's stream
+        does not depend on how much is drawn, so one buffer per seed, grown on demand, serves
+        every length (the default seed's is reused by every request: ~2 ms saved a call)."""
+        key = (seed & 0xFFFFFFFF, k)
+        with self._noise_lock:
+            buf = self._noise.get(key)
+            if buf is None or len(buf) < n:
+                buf = np.random.default_rng([key[0], k]).standard_normal(n, dtype=np.float32)
+                buf.setflags(write=False)
+            self._noise[key] = buf
+            self._noise.move_to_end(key)
+            while len(self._noise) > 16:
+                self._noise.popitem(last=False)
+        return buf[:n]
 
 
 class PiperEngine:
@@ -348,8 +367,7 @@ class PiperEngine:
         need = int(192 * (len(ids) * 8 * max(1.0, scales[1]) / min(1.0, speed) + 200))
         for _ in range(6):
             for k in range(ov.n_noise):
-                rng = np.random.default_rng([seed & 0xFFFFFFFF, k])
-                feeds[NOISE_INPUT.format(k)] = rng.standard_normal(need, dtype=np.float32)
+                feeds[NOISE_INPUT.format(k)] = ov.noise(seed, k, need)
             try:
                 outs = ov.session.run(None, feeds)
                 break
