@@ -242,7 +242,8 @@ def long_text(svc, engines) -> dict:
 
 def coverage() -> dict:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from polyvox.text.normalize import NUMBER_LANGUAGES, coverage as cov, get_normalizer
+    from polyvox.text.normalize import NUMBER_LANGUAGES, get_normalizer
+    from polyvox.text.normalize import coverage as cov
     from tests.normalize_cases import CASES
 
     out = {"corpus": {}, "levels": {}}

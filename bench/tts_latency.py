@@ -35,8 +35,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench._common import (PARAGRAPHS, SENTENCES, Subprocess, free_port, kokoro_voices_dir, percentile,
-                           summary_ms, wait_http)
+from bench._common import (
+    PARAGRAPHS,
+    SENTENCES,
+    Subprocess,
+    free_port,
+    kokoro_voices_dir,
+    percentile,
+    summary_ms,
+    wait_http,
+)
 
 ADMIN_KEY = "sk_bench_admin_0123456789abcdef"
 SERVER_START_DEADLINE = 240.0

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from bench._common import REPO, SHARED, SENTENCES
+from bench._common import REPO, SENTENCES, SHARED
 
 SPEAKERS = ("vcc2016/SF1", "vcc2016/SM1", "librispeech_test_other/1688", "librispeech_test_other/1998",
             "librispeech_test_other/2414", "librispeech_test_other/3080", "librispeech_test_other/367")

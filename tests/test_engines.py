@@ -14,10 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from polyvox.engines.tts import EspeakEngine, KokoroEngine, PiperEngine, builtin_engines
+from polyvox.engines.tts import EspeakEngine, KokoroEngine, PiperEngine, builtin_engines, kokoro_stream
 from polyvox.engines.tts.alignment import label_phonemes, spread_over_chars, text_words, trim_silence
 from polyvox.engines.tts.base import EngineInfo, SynthesisRequest, TTSEngine, VoiceSettings
-from polyvox.engines.tts import kokoro_stream
 from polyvox.engines.tts.kokoro import chunk_ranges, parse_blend
 from polyvox.engines.tts.kokoro_voices import KOKORO_VOICES, VOICE_SHA256, fetch_kokoro_voices
 from tests.helpers import transcribe, wer

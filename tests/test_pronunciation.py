@@ -6,8 +6,19 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from polyvox.text.lexicon import (CompiledRules, Lexicon, LexiconError, LexRule, apply_lexicons, arpabet_to_ipa,
-                                  engine_ipa, ipa_to_espeak, parse_pls, parse_txt, write_pls)
+from polyvox.text.lexicon import (
+    CompiledRules,
+    Lexicon,
+    LexiconError,
+    LexRule,
+    apply_lexicons,
+    arpabet_to_ipa,
+    engine_ipa,
+    ipa_to_espeak,
+    parse_pls,
+    parse_txt,
+    write_pls,
+)
 from tests.helpers import decode, transcribe
 
 RACHEL = "21m00Tcm4TlvDq8ikWAM"

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from polyvox import __version__
-import importlib
-import pkgutil
-from pathlib import Path
-
 from polyvox.api import errors, routes
 from polyvox.services.container import Services
 from polyvox.settings import Settings

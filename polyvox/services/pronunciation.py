@@ -26,8 +26,7 @@ from sqlalchemy import func, select
 from polyvox.errors import InvalidRequest, NotFound
 from polyvox.store.db import Database
 from polyvox.store.models_pronunciation import PronunciationDictionary, PronunciationDictionaryVersion
-from polyvox.text.lexicon import (CompiledRules, LexiconError, LexRule, Lexicon, parse_lexicon_file,
-                                  write_pls)
+from polyvox.text.lexicon import CompiledRules, Lexicon, LexiconError, LexRule, parse_lexicon_file, write_pls
 
 MAX_FILE_BYTES = 4 << 20
 MAX_LOCATORS = 3

@@ -3,8 +3,8 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from polyvox.store.models import Base
 import polyvox.store.models_pronunciation  # noqa: F401
+from polyvox.store.models import Base
 
 config = context.config
 connection = config.attributes.get("connection")

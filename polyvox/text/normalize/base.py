@@ -12,14 +12,19 @@ gender). Everything returns plain spoken words; punctuation that carries prosody
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-
 import re
+from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from polyvox.text.charmap import MappedText
-from polyvox.text.normalize.common import (ROMAN_EXCEPTIONS, VULGAR, VULGAR_CLASS, n2w, roman_value,
-                                           split_number)
+from polyvox.text.normalize.common import (
+    ROMAN_EXCEPTIONS,
+    VULGAR,
+    VULGAR_CLASS,
+    n2w,
+    roman_value,
+    split_number,
+)
 from polyvox.text.normalize.rules import Match, Rewriter, Rule
 from polyvox.text.normalize.tokens import TokenReadings
 
