@@ -67,6 +67,38 @@ def test_voice_fx_moves_pitch_not_length_and_formants_not_pitch():
     assert np.array_equal(apply(x, 24000, VoiceFX()), x)
 
 
+def test_search_starts_in_the_speakers_gender_and_register():
+    """The embedding decides the gender (a declaiming man can have a woman's F0); the register is
+    the reference F0 within that gender's range."""
+    from polyvox.voicelab.analysis import VoiceProfile
+    from polyvox.voicelab.clone import CloneOptions, rank_stock
+    from polyvox.voicelab.style_space import StockProfiles
+
+    rng = np.random.default_rng(0)
+    male_dir, female_dir = rng.standard_normal(16), rng.standard_normal(16)
+
+    def unit(v):
+        return (v / np.linalg.norm(v)).astype(np.float32)
+
+    def prof(direction, f0, jitter):
+        return VoiceProfile(unit(direction + jitter * rng.standard_normal(16)), f0, f0 * 0.8, f0 * 1.2, 4.0, -7.0, 3.0)
+
+    names = ["am_a", "am_b", "am_c", "bm_d", "af_e", "af_f", "af_g", "bf_h", "ef_i"]
+    f0s = [100, 115, 130, 140, 190, 205, 220, 240, 200]
+    stock = StockProfiles(names, [prof(male_dir if n[1] == "m" else female_dir, f, 0.3) for n, f in zip(names, f0s)])
+    opt = CloneOptions(top_k=3)
+
+    orator = prof(male_dir, 250.0, 0.2)  # sounds male, speaks at 250 Hz
+    start = rank_stock(stock, orator, opt)
+    assert {n[1] for n, _ in start.ranked} == {"m"} and start.register_f0 == 140.0
+    assert all(n[0] in "ab" for n, _ in start.ranked)  # English voices only
+
+    woman = prof(female_dir, 150.0, 0.2)  # a low female voice: register clamped up to the women's range
+    start = rank_stock(stock, woman, opt)
+    assert {n[1] for n, _ in start.ranked} == {"f"} and start.register_f0 == 190.0
+    assert start.best_stock[0][1] == "f"
+
+
 # --------------------------------------------------------------------------- API
 def _files(testdata: Path, speaker: str, seconds: float) -> tuple[list[Path], list[Path]]:
     """The first ``seconds`` of a speaker's recordings for cloning; the rest held out."""

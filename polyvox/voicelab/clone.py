@@ -7,9 +7,9 @@ can tell how close a rendering sounds to the reference. So cloning is a search:
 1. **Reference.** The cleaned samples' d-vector (mean over all windows), F0 median and
    speaking rate (``analysis.profile``).
 2. **Rank.** Every stock voice's d-vector on a fixed probe text is cached
-   (``StockProfiles``); the voices of the clone's language whose pitch register is near the
-   reference's are ranked by cosine to the reference at no synthesis cost. The top ``k``
-   span the search.
+   (``StockProfiles``); the voices of the clone's language and of the speaker's gender (as
+   the embedding tells it) whose pitch register is near the reference's are ranked by cosine
+   to the reference at no synthesis cost. The top ``k`` span the search.
 3. **Blend.** Non-negative least squares over the top voices' d-vectors gives the blend
    whose *embedding mixture* best explains the reference; it and a few pair blends are
    rendered and scored (cosine of the rendering's d-vector to the reference).
@@ -63,7 +63,7 @@ class CloneOptions:
     register_window: float = 5.0
     """Semitones between a stock voice's F0 and the reference's for it to start the search."""
     register_penalty: float = 0.02
-    """Score lost per semitone of F0 beyond ``MAX_PITCH`` from the reference."""
+    """Score lost per semitone of F0 beyond ``MAX_PITCH`` from the register (``Start.register_f0``)."""
 
 
 MAX_PITCH = 4.0
@@ -101,10 +101,10 @@ class CloneResult:
 class _Scorer:
     """Renders candidates on the probe text and scores them against the reference."""
 
-    def __init__(self, engine, space: StyleSpace, embedder, ref: analysis.VoiceProfile, english: str,
-                 penalty: float) -> None:
+    def __init__(self, engine, space: StyleSpace, embedder, target: np.ndarray, register_f0: float,
+                 english: str, penalty: float) -> None:
         self.engine, self.space, self.embedder, self.english = engine, space, embedder, english
-        self.target, self.ref_f0, self.penalty = ref.embedding, ref.f0_median, penalty
+        self.target, self.ref_f0, self.penalty = target, register_f0, penalty
         self.count = 0
         self.trace: list[tuple[str, float]] = []
 
@@ -122,23 +122,45 @@ class _Scorer:
         return score, x
 
 
-def rank_stock(stock: StockProfiles, ref: analysis.VoiceProfile,
-               opt: CloneOptions) -> tuple[tuple[str, float], list[tuple[str, float]]]:
-    """The best stock voice of the language, and the stock voices the search starts from: those
-    of the language in the reference's pitch register (at least ``top_k`` of the nearest), by cosine."""
+def _gender(name: str) -> str:
+    return "female" if name[1:2] == "f" else "male"
+
+
+@dataclass(frozen=True)
+class Start:
+    best_stock: tuple[str, float]
+    """The stock voice of the language closest to the reference (the baseline to beat)."""
+    ranked: list[tuple[str, float]]
+    """The stock voices the search starts from, by cosine to the reference."""
+    register_f0: float
+    """The F0 (Hz) the search keeps near: the reference's, within the range of the pool's voices."""
+
+
+def rank_stock(stock: StockProfiles, ref: analysis.VoiceProfile, opt: CloneOptions) -> Start:
+    """Where the search starts: the stock voices of the language and of the speaker's gender, as
+    the speaker embedding tells it (the five closest voices vote), in the speaker's pitch register.
+
+    The gender comes from the embedding, not from F0: raised or declaimed male speech (an
+    orator, a shout) can have the F0 of a woman's, and the d-vector is not fooled by that. The
+    register is the reference's F0 clamped to the range of that gender's stock voices."""
     prefixes = LANGUAGE_PREFIXES.get(opt.language, "")
     ranked = [(n, s) for n, s in stock.ranked(ref.embedding) if not prefixes or n[0] in prefixes]
     if not ranked:
         ranked = stock.ranked(ref.embedding)
     best_stock = ranked[0]
-    if ref.f0_median > 0:
+    votes = [_gender(n) for n, _ in ranked[:5]]
+    gender = max(("female", "male"), key=votes.count)
+    ranked = [r for r in ranked if _gender(r[0]) == gender] or ranked
+    f0s = [stock.get(n).f0_median for n, _ in ranked if stock.get(n).f0_median > 0]
+    register = float(np.clip(ref.f0_median, min(f0s), max(f0s))) if f0s and ref.f0_median > 0 else 0.0
+    if register > 0:
         def off(name: str) -> float:
-            return abs(_semitones(stock.get(name).f0_median, ref.f0_median))
+            return abs(_semitones(stock.get(name).f0_median, register))
 
         near = sorted(ranked, key=lambda r: off(r[0]))
         keep = {n for n, _ in near[: opt.top_k]} | {n for n, _ in ranked if off(n) <= opt.register_window}
         ranked = [r for r in ranked if r[0] in keep]
-    return best_stock, ranked
+    return Start(best_stock, ranked, register)
 
 
 def nnls_blend(stock: StockProfiles, names: list[str], target: np.ndarray) -> Point:
@@ -165,10 +187,11 @@ def clone_voice(engine, embedder, space: StyleSpace, stock: StockProfiles, refer
     say = progress or (lambda f, m: None)
     say(0.02, "analysing the samples")
     ref = analysis.profile(reference, embedder)
-    best_stock, ranked = rank_stock(stock, ref, opt)
+    start = rank_stock(stock, ref, opt)
+    best_stock, ranked = start.best_stock, start.ranked
     top = [n for n, _ in ranked[: opt.top_k]]
     english = english_of({top[0]: 1.0})
-    score = _Scorer(engine, space, embedder, ref, english, opt.register_penalty)
+    score = _Scorer(engine, space, embedder, ref.embedding, start.register_f0, english, opt.register_penalty)
 
     # 3. blends suggested by the embedding mixture
     best = Point({top[0]: 1.0})
@@ -246,4 +269,4 @@ def clone_voice(engine, embedder, space: StyleSpace, stock: StockProfiles, refer
                        evaluations=score.count, seconds=time.perf_counter() - t0, trace=score.trace)
 
 
-__all__ = ["CloneOptions", "CloneResult", "clone_voice", "english_of", "nnls_blend", "rank_stock"]
+__all__ = ["CloneOptions", "CloneResult", "Start", "clone_voice", "english_of", "nnls_blend", "rank_stock"]
