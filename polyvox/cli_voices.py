@@ -9,30 +9,41 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from polyvox.services.container import Services
 
 
-def _services():
+def _run(work: Callable[[Services], int | None]) -> int:
+    """``work(services)`` on the configured data folder; a domain error is printed, exit code 1."""
+    from polyvox.errors import PolyvoxError
     from polyvox.services.container import Services
     from polyvox.settings import Settings
 
-    return Services.build(Settings())
+    services = Services.build(Settings())
+    try:
+        return work(services) or 0
+    except PolyvoxError as e:
+        print(f"polyvox: {e.message}", file=sys.stderr)
+        return 1
+    finally:
+        services.close()
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    services = _services()
-    try:
+    def work(services: Services) -> None:
         for v in services.voices.list():
             labels = v.labels or {}
             print(f"{v.voice_id}\t{v.name}\t{v.category}\t{labels.get('gender', '')}\t{labels.get('accent', '')}\t"
                   f"{','.join(sorted(v.engines or {}))}")
-    finally:
-        services.close()
-    return 0
+
+    return _run(work)
 
 
 def cmd_clone(args: argparse.Namespace) -> int:
-    from polyvox.errors import PolyvoxError
     from polyvox.services.voice_lab import SampleUpload, VoiceLabService
 
     files = [Path(f) for f in args.files]
@@ -40,8 +51,8 @@ def cmd_clone(args: argparse.Namespace) -> int:
         if not f.is_file():
             print(f"polyvox: no such file: {f}", file=sys.stderr)
             return 2
-    services = _services()
-    try:
+
+    def work(services: Services) -> None:
         lab = services.component(VoiceLabService)
         uploads = [SampleUpload(path=f, filename=f.name, content_type=None) for f in files]
         labels = json.loads(args.labels) if args.labels else None
@@ -57,24 +68,22 @@ def cmd_clone(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
         print(json.dumps(report, indent=2))
         print(voice.voice_id)
-    except PolyvoxError as e:
-        print(f"polyvox: {e.message}", file=sys.stderr)
-        return 1
-    finally:
-        services.close()
-    return 0
+
+    return _run(work)
 
 
 def cmd_design(args: argparse.Namespace) -> int:
     import asyncio
 
-    from polyvox.errors import PolyvoxError
     from polyvox.services.keys import Principal
     from polyvox.services.voice_design import DesignRequest, VoiceDesignService
 
     out_dir = Path(args.out)
-    services = _services()
-    try:
+    if args.save and not 1 <= args.pick <= 3:
+        print("polyvox: --pick must be 1-3", file=sys.stderr)
+        return 2
+
+    def work(services: Services) -> None:
         design = services.component(VoiceDesignService)
         principal = Principal("", "cli", True)  # in-process: no key to charge, previews open to any key
         req = DesignRequest(voice_description=args.description, text=args.text, auto_generate_text=args.text is None,
@@ -92,19 +101,12 @@ def cmd_design(args: argparse.Namespace) -> int:
             print(f"{i}\t{p.generated_voice_id}\t{p.duration_secs:.1f} s\t{path}\t{json.dumps(measured)}")
         print(json.dumps(result.report, indent=2), file=sys.stderr)
         if args.save:
-            if not 1 <= args.pick <= len(result.previews):
-                print(f"polyvox: --pick must be 1-{len(result.previews)}", file=sys.stderr)
-                return 2
             voice = design.save(principal, result.previews[args.pick - 1].generated_voice_id, name=args.save,
                                 description=args.description)
             print(f"polyvox: saved preview {args.pick} as {voice.name!r}", file=sys.stderr)
             print(voice.voice_id)
-    except PolyvoxError as e:
-        print(f"polyvox: {e.message}", file=sys.stderr)
-        return 1
-    finally:
-        services.close()
-    return 0
+
+    return _run(work)
 
 
 def add_parsers(sub) -> None:

@@ -300,3 +300,22 @@ def test_parler_design_keeps_both_engines(tmp_path, voices_dir):
                 assert r.status_code == 200 and len(r.content) > 1000, (model, r.text[:300])
     finally:
         services.close()
+
+
+def test_cli_refuses_bad_input_before_any_work(tmp_path, voices_dir):
+    """`polyvox voices design/clone`: a bad --pick, a short description and a missing file each end
+    with a clear message and an exit code, and leave no voice behind."""
+    env = {**os.environ, "POLYVOX_DATA_DIR": str(tmp_path), "POLYVOX_ENGINES__KOKORO_VOICES_DIR": str(voices_dir)}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "polyvox.cli", "voices", *args], env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    r = cli("design", "A bright young woman, fast and cheerful", "--save", "B", "--pick", "5")
+    assert r.returncode == 2 and "--pick must be 1-3" in r.stderr
+    r = cli("design", "short")
+    assert r.returncode == 1 and "20-1000 characters" in r.stderr
+    r = cli("clone", "X", str(tmp_path / "missing.wav"))
+    assert r.returncode == 2 and "no such file" in r.stderr
+    r = cli()
+    assert r.returncode == 0 and "\tgenerated\t" not in r.stdout and "\tcloned\t" not in r.stdout
