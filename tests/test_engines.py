@@ -402,6 +402,26 @@ def test_piper_different_seeds_differ(piper):
     assert not np.array_equal(a.audio, b.audio)
 
 
+@pytest.mark.parametrize("latency", [0, 4])
+def test_piper_stream_is_the_whole_audio_in_word_pieces(piper, latency):
+    """The decoder runs in windows with enough context that the pieces are the whole render's samples;
+    the first piece is short (first audio sooner) and ends where a word begins."""
+    text = "The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background."
+    request = req(piper, "en_US-joe-medium", text=text, latency=latency)
+    whole = piper.synthesize(request)
+    stream = piper.synthesize_stream(request)
+    assert np.array_equal(stream.char_starts, whole.char_starts) and stream.samples == len(whole.audio)
+    pieces = list(stream)
+    audio = np.concatenate(pieces)
+    assert len(pieces) >= 3 and len(audio) == len(whole.audio)
+    assert float(np.max(np.abs(audio - whole.audio))) < 1e-4
+    first = len(pieces[0]) / whole.sample_rate
+    assert 0.1 < first < (0.8 if latency == 0 else 0.5), first
+    # the characters starting in the first piece are whole words
+    inside = [c for c, t in zip(text, whole.char_starts) if t < first]
+    assert text[len(inside) - 1] == " " and text[len(inside)] != " ", (first, "".join(inside))
+
+
 # ---------------------------------------------------------------- eSpeak
 def test_espeak_languages_and_voices(espeak):
     langs = espeak.info.languages

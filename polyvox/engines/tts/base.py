@@ -12,6 +12,7 @@ called by the engine manager, never at import.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -98,6 +99,40 @@ class Synthesis:
         return len(self.audio) / self.sample_rate
 
 
+@dataclass
+class SynthesisStream:
+    """One segment as audio pieces to play as they come, with its character times known up front.
+
+    The pieces are decoded lazily, one window per ``next()``; together they are exactly
+    ``samples`` long, and ``char_starts``/``char_ends`` (seconds from the first sample) are
+    final before the first piece exists.
+    """
+
+    sample_rate: int
+    char_starts: np.ndarray
+    char_ends: np.ndarray
+    samples: int
+    pieces: Iterable[np.ndarray]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter(self.pieces)
+
+    @property
+    def duration(self) -> float:
+        return self.samples / self.sample_rate
+
+    def collect(self) -> Synthesis:
+        """Decode everything: the same audio and times as one ``synthesize`` call."""
+        audio = np.concatenate([np.zeros(0, np.float32), *self.pieces]).astype(np.float32, copy=False)
+        return Synthesis(audio=audio, sample_rate=self.sample_rate, char_starts=self.char_starts,
+                         char_ends=self.char_ends)
+
+    @classmethod
+    def whole(cls, synthesis: Synthesis) -> SynthesisStream:
+        return cls(synthesis.sample_rate, synthesis.char_starts, synthesis.char_ends, len(synthesis.audio),
+                   [synthesis.audio])
+
+
 @runtime_checkable
 class TTSEngine(Protocol):
     info: EngineInfo
@@ -112,4 +147,5 @@ class TTSEngine(Protocol):
         """Render one segment. Raises ``ValueError`` for a voice or language it cannot serve."""
 
 
-__all__ = ["EngineInfo", "EngineVoice", "Synthesis", "SynthesisRequest", "TTSEngine", "VoiceSettings"]
+__all__ = ["EngineInfo", "EngineVoice", "Synthesis", "SynthesisRequest", "SynthesisStream", "TTSEngine",
+           "VoiceSettings"]

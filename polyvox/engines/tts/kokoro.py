@@ -78,10 +78,9 @@ from .alignment import (
     trim_silence,
     word_times,
 )
-from .base import EngineInfo, EngineVoice, Synthesis, SynthesisRequest, VoiceSettings
+from .base import EngineInfo, EngineVoice, Synthesis, SynthesisRequest, SynthesisStream, VoiceSettings
 from .kokoro_custom import KokoroVoiceAsset, key_of
 from .kokoro_graph import DECODER_INPUTS, FRONT_OUTPUTS, split_model
-from .kokoro_stream import SynthesisStream
 from .kokoro_voices import KOKORO_VOICES
 
 logger = logging.getLogger(__name__)

@@ -94,7 +94,7 @@ def _cut_points(graph) -> dict[str, str]:
     return {"asr": asr[0], "f0": f0[0], "n": n_curve, "phase": cumsum[0], "durations": durations}
 
 
-def _subgraph(model, inputs: dict[str, str], outputs: dict[str, str]):
+def subgraph(model, inputs: dict[str, str], outputs: dict[str, str]):
     """The part of ``model`` computing ``outputs`` from ``inputs`` (both: new name -> tensor)."""
     from onnx import TensorProto, helper
 
@@ -155,9 +155,9 @@ def split_model(base: Path, sha256: str) -> SplitModel | None:
         model = onnx.load(str(base))
         cut = _cut_points(model.graph)
         parts = {
-            front: _subgraph(copy.deepcopy(model), {k: k for k in FRONT_INPUTS},
+            front: subgraph(copy.deepcopy(model), {k: k for k in FRONT_INPUTS},
                              {k: cut[k] for k in FRONT_OUTPUTS}),
-            decoder: _subgraph(copy.deepcopy(model), {k: ("style" if k == "style" else cut[k]) for k in DECODER_INPUTS},
+            decoder: subgraph(copy.deepcopy(model), {k: ("style" if k == "style" else cut[k]) for k in DECODER_INPUTS},
                                {"audio": model.graph.output[0].name}),
         }
         tag = f"{os.getpid()}.{threading.get_ident()}"

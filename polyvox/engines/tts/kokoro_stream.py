@@ -22,12 +22,10 @@ Windows
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-
-from .base import Synthesis
 
 FIRST_FRAMES = {0: 30, 1: 24, 2: 20, 3: 16, 4: 12}
 """Frames of speech in the first window of a streamed segment, by ``optimize_streaming_latency``:
@@ -46,40 +44,6 @@ the window: the first one, the shortest, needs more context (Whisper base, 40 Ha
 first window 12 frames + 4 of context WER 11.3 %, 12 + 16 6.3 %, 20 + 8 5.0 %)."""
 XFADE = 1
 _NOT_SPOKEN = frozenset(" .,!?;:—…\"“”()«»¡¿-'")
-
-
-@dataclass
-class SynthesisStream:
-    """One segment as audio pieces to play as they come, with its character times known up front.
-
-    The pieces are decoded lazily, one window per ``next()``; together they are exactly
-    ``samples`` long, and ``char_starts``/``char_ends`` (seconds from the first sample) are
-    final before the first piece exists.
-    """
-
-    sample_rate: int
-    char_starts: np.ndarray
-    char_ends: np.ndarray
-    samples: int
-    pieces: Iterable[np.ndarray]
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        return iter(self.pieces)
-
-    @property
-    def duration(self) -> float:
-        return self.samples / self.sample_rate
-
-    def collect(self) -> Synthesis:
-        """Decode everything: the same audio and times as one ``synthesize`` call."""
-        audio = np.concatenate([np.zeros(0, np.float32), *self.pieces]).astype(np.float32, copy=False)
-        return Synthesis(audio=audio, sample_rate=self.sample_rate, char_starts=self.char_starts,
-                         char_ends=self.char_ends)
-
-    @classmethod
-    def whole(cls, synthesis: Synthesis) -> SynthesisStream:
-        return cls(synthesis.sample_rate, synthesis.char_starts, synthesis.char_ends, len(synthesis.audio),
-                   [synthesis.audio])
 
 
 @dataclass(frozen=True)

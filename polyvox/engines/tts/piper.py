@@ -53,13 +53,16 @@ Alignment
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -73,17 +76,25 @@ from .alignment import (
     trim_silence,
     word_times,
 )
-from .base import EngineInfo, EngineVoice, Synthesis, SynthesisRequest, VoiceSettings
+from .base import EngineInfo, EngineVoice, Synthesis, SynthesisRequest, SynthesisStream, VoiceSettings
+from .piper_graph import CONTEXT, DURATIONS_OUTPUT, NOISE_INPUT, SPEED_INPUT, patch_graph, split, window
 
 logger = logging.getLogger(__name__)
 
 JOE_SHA256 = "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06"
 DEFAULT_SEED = 1234
-NOISE_INPUT = "polyvox_noise_{}"
-DURATIONS_OUTPUT = "polyvox_w_ceil"
-SPEED_INPUT = "polyvox_speed"
 _PAD = 0.03
+"""Seconds of silence kept before the first and after the last sound of a sentence."""
+_TAIL = 0.06
+"""Seconds decoded after the last phoneme's frames end (its release), before ``_PAD``-style trim."""
 _SENTENCE_GAP = 0.2
+FIRST_FRAMES = {0: 24, 1: 20, 2: 16, 3: 12, 4: 8}
+"""Frames (11.6 ms each at 22.05 kHz) of speech before the first window may end, by
+``optimize_streaming_latency``; it ends where the next word begins, so that each piece
+holds whole words. Windows are exact (see ``piper_graph``): this trades nothing but a few ms
+of decoding against how soon the second window must be ready."""
+_GROWTH = 8.0
+"""Each further window is at most this many times as long as all the audio before it."""
 
 
 def _clamp(x: float, lo: float, hi: float) -> float:
@@ -117,90 +128,9 @@ def scales_for(settings: VoiceSettings, base_length: float, base_noise: float, b
     )
 
 
-def patch_graph(model) -> tuple[int, bool]:
-    """Patch an onnx ModelProto in place: seeded noise inputs and the w_ceil output.
-
-    Returns (number of noise inputs, whether durations are exposed).
-    """
-    from onnx import TensorProto, helper
-
-    g = model.graph
-    n_noise = 0
-    new_nodes = []
-    for node in g.node:
-        if node.op_type != "RandomNormalLike":
-            new_nodes.append(node)
-            continue
-        k = n_noise
-        n_noise += 1
-        src = node.input[0]
-        out = node.output[0]
-        p = f"polyvox_noise{k}_"
-        noise = NOISE_INPUT.format(k)
-        g.input.append(helper.make_tensor_value_info(noise, TensorProto.FLOAT, ["polyvox_noise_len"]))
-        new_nodes += [
-            helper.make_node("Shape", [src], [p + "shape"], name=p + "Shape"),
-            helper.make_node("ReduceProd", [p + "shape"], [p + "numel"], keepdims=1, name=p + "ReduceProd"),
-            helper.make_node("Constant", [], [p + "zero"], name=p + "Zero",
-                             value=helper.make_tensor(p + "zero_t", TensorProto.INT64, [1], [0])),
-            helper.make_node("Slice", [noise, p + "zero", p + "numel"], [p + "flat"], name=p + "Slice"),
-            helper.make_node("Reshape", [p + "flat", p + "shape"], [out], name=p + "Reshape"),
-        ]
-    del g.node[:]
-    g.node.extend(new_nodes)
-    timed = False
-    ceils = [n.output[0] for n in g.node if n.op_type == "Ceil"]
-    if len(ceils) == 1:
-        c = ceils[0]
-        consumers = [n for n in g.node if c in n.input]
-        p = "polyvox_speed_"
-
-        def const(name, values):
-            dims = [len(values)] if isinstance(values, list) else []
-            vals = values if isinstance(values, list) else [values]
-            tensor = helper.make_tensor(p + name + "_t", TensorProto.INT64, dims, vals)
-            return helper.make_node("Constant", [], [p + name], name=p + name, value=tensor)
-
-        g.input.append(helper.make_tensor_value_info(SPEED_INPUT, TensorProto.FLOAT, [1]))
-        added = [
-            const("axis", -1),
-            const("zero", [0]),
-            const("one", [1]),
-            const("minus1", [-1]),
-            const("axes", [-1]),
-            helper.make_node("Div", [c, SPEED_INPUT], [p + "scaled"], name=p + "Div"),
-            helper.make_node("CumSum", [p + "scaled", p + "axis"], [p + "cum"], name=p + "CumSum"),
-            helper.make_node("Round", [p + "cum"], [p + "round"], name=p + "Round"),
-            helper.make_node("Slice", [p + "round", p + "zero", p + "one", p + "axes"], [p + "first"],
-                             name=p + "SliceFirst"),
-            helper.make_node("Mul", [p + "first", p + "zerof"], [p + "z"], name=p + "Zeros"),
-            helper.make_node("Constant", [], [p + "zerof"], name=p + "ZeroF",
-                             value=helper.make_tensor(p + "zerof_t", TensorProto.FLOAT, [], [0.0])),
-            helper.make_node("Slice", [p + "round", p + "zero", p + "minus1", p + "axes"], [p + "head"],
-                             name=p + "SliceHead"),
-            helper.make_node("Concat", [p + "z", p + "head"], [p + "prev"], axis=-1, name=p + "Concat"),
-            helper.make_node("Sub", [p + "round", p + "prev"], [p + "frames"], name=p + "Sub"),
-        ]
-        for n in consumers:  # rewire before the list is rebuilt (rebuilding copies nodes)
-            for i, name in enumerate(n.input):
-                if name == c:
-                    n.input[i] = p + "frames"
-        # constants first, then the chain, right after the Ceil (keeps the order topological)
-        added = [n for n in added if n.op_type == "Constant"] + [n for n in added if n.op_type != "Constant"]
-        at = next(i for i, n in enumerate(g.node) if c in n.output) + 1
-        nodes = list(g.node)
-        nodes[at:at] = added
-        del g.node[:]
-        g.node.extend(nodes)
-        g.node.append(
-            helper.make_node("Identity", [p + "frames"], [DURATIONS_OUTPUT], name="polyvox_durations")
-        )
-        g.output.append(helper.make_tensor_value_info(DURATIONS_OUTPUT, TensorProto.FLOAT, None))
-        timed = True
-    return n_noise, timed
-
-
 class _OpenVoice:
+    """One voice file, patched and (where possible) split into front end and decoder sessions."""
+
     def __init__(self, vf: _VoiceFile, threads: int):
         import onnxruntime as ort
         from piper.config import PiperConfig
@@ -218,21 +148,96 @@ class _OpenVoice:
         opts.inter_op_num_threads = 1
         # idle threads sleep instead of spinning: engine workers share few cores
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(
-            model.SerializeToString(), sess_options=opts, providers=["CPUExecutionProvider"]
-        )
+
+        def session(m):
+            return ort.InferenceSession(m.SerializeToString(), sess_options=opts,
+                                        providers=["CPUExecutionProvider"])
+
         self.config = PiperConfig.from_dict(vf.cfg)
-        self.voice = PiperVoice(session=self.session, config=self.config)
+        self.session = session(model)
         self.input_names = {i.name for i in self.session.get_inputs()}
+        self.voice = PiperVoice(session=self.session, config=self.config)
         self._noise: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
-        self._noise_lock = threading.Lock()
+        self._cache_lock = threading.Lock()
+        self._words: OrderedDict[str, str] = OrderedDict()
+        self.decoder = None
+        self.latents: tuple[str, ...] = ()
+        self.hop = 256
+        try:
+            parts = split(model)
+            if parts is not None:
+                front, decoder = session(parts.front), session(parts.decoder)
+                self.hop = self._check(front, decoder, parts.latents)
+                self.session, self.decoder, self.latents = front, decoder, parts.latents
+                self.voice = PiperVoice(session=front, config=self.config)
+        except Exception as e:  # noqa: BLE001 - any failure means: render each sentence in one piece
+            logger.warning("could not split Piper voice %s (%s): sentences render in one piece", vf.stem, e)
+
+    def _check(self, front, decoder, latents: tuple[str, ...]) -> int:
+        """The split must give the whole graph's audio; returns samples per frame."""
+        ids = self.voice.phonemes_to_ids(self.voice.phonemize("Checking the voice.")[0])
+        feeds = self.feeds(ids, (0.667, 1.0, 0.8), None, DEFAULT_SEED, 1.0)
+        stock = np.asarray(self.session.run(None, feeds)[0]).ravel()
+        outs = dict(zip([o.name for o in front.get_outputs()], front.run(None, {k: v for k, v in feeds.items()
+                                                                                 if k in self.input_names})))
+        audio = np.asarray(decoder.run(None, {k: outs[k] for k in latents})[0]).ravel()
+        frames = int(np.asarray(outs[DURATIONS_OUTPUT]).sum())
+        if audio.shape != stock.shape or not frames or len(audio) % frames \
+                or float(np.max(np.abs(audio - stock))) > 1e-4:
+            raise ValueError("split graph does not reproduce the whole graph")
+        return len(audio) // frames
+
+    def feeds(self, ids: list[int], scales, sid: int | None, seed: int, speed: float) -> dict[str, Any]:
+        if SPEED_INPUT in self.input_names:
+            # the patched graph divides the (ceiled) frame counts by speed itself
+            scales = (scales[0], scales[1] * speed, scales[2])
+        feeds = {
+            "input": np.array([ids], dtype=np.int64),
+            "input_lengths": np.array([len(ids)], dtype=np.int64),
+            "scales": np.array(scales, dtype=np.float32),
+        }
+        if SPEED_INPUT in self.input_names:
+            feeds[SPEED_INPUT] = np.array([speed], dtype=np.float32)
+        if "sid" in self.input_names:
+            feeds["sid"] = np.array([sid if sid is not None else 0], dtype=np.int64)
+        # noise buffers: enough for ~8 frames per id at this length scale (grown on demand in ``run``)
+        need = int(192 * (len(ids) * 8 * max(1.0, scales[1]) / min(1.0, speed) + 200))
+        for k in range(self.n_noise):
+            feeds[NOISE_INPUT.format(k)] = self.noise(seed, k, need)
+        return feeds
+
+    def run(self, feeds: dict[str, np.ndarray], seed: int) -> dict[str, np.ndarray]:
+        """The first session's outputs by name (audio, or the latents when split; ``w_ceil``)."""
+        for _ in range(6):
+            try:
+                outs = self.session.run(None, feeds)
+                return dict(zip([o.name for o in self.session.get_outputs()], outs))
+            except Exception as e:  # noqa: BLE001 - the noise buffer was too short
+                if self.n_noise == 0 or "polyvox_noise" not in str(e):
+                    raise
+                n = len(feeds[NOISE_INPUT.format(0)]) * 4
+                for k in range(self.n_noise):
+                    feeds[NOISE_INPUT.format(k)] = self.noise(seed, k, n)
+        raise RuntimeError("Piper: noise buffer could not be sized")  # pragma: no cover
+
+    def word_phonemes(self, word: str) -> str:
+        """eSpeak's phonemes of one word on its own (for alignment); remembered, ~0.15 ms a word saved."""
+        with self._cache_lock:
+            got = self._words.get(word)
+        if got is None:
+            got = "".join("".join(s) for s in self.voice.phonemize(word))
+            with self._cache_lock:
+                self._words[word] = got
+                while len(self._words) > 8192:
+                    self._words.popitem(last=False)
+        return got
 
     def noise(self, seed: int, k: int, n: int) -> np.ndarray:
         """The first ``n`` normals of noise stream ``k`` for ``seed``. A generator's stream
         does not depend on how much is drawn, so one buffer per seed, grown on demand, serves
         every length (the default seed's is reused by every request: ~2 ms saved a call)."""
         key = (seed & 0xFFFFFFFF, k)
-        with self._noise_lock:
+        with self._cache_lock:
             buf = self._noise.get(key)
             if buf is None or len(buf) < n:
                 buf = np.random.default_rng([key[0], k]).standard_normal(n, dtype=np.float32)
@@ -350,40 +355,17 @@ class PiperEngine:
         return out
 
     # ------------------------------------------------------------------ synthesis
-    def _run(self, ov: _OpenVoice, ids: list[int], scales, sid: int | None, seed: int, speed: float = 1.0):
-        if SPEED_INPUT in ov.input_names:
-            # the patched graph divides the (ceiled) frame counts by speed itself
-            scales = (scales[0], scales[1] * speed, scales[2])
-        feeds = {
-            "input": np.array([ids], dtype=np.int64),
-            "input_lengths": np.array([len(ids)], dtype=np.int64),
-            "scales": np.array(scales, dtype=np.float32),
-        }
-        if SPEED_INPUT in ov.input_names:
-            feeds[SPEED_INPUT] = np.array([speed], dtype=np.float32)
-        if "sid" in ov.input_names:
-            feeds["sid"] = np.array([sid if sid is not None else 0], dtype=np.int64)
-        # noise buffers: enough for ~8 frames per id at this length scale, grown on demand
-        need = int(192 * (len(ids) * 8 * max(1.0, scales[1]) / min(1.0, speed) + 200))
-        for _ in range(6):
-            for k in range(ov.n_noise):
-                feeds[NOISE_INPUT.format(k)] = ov.noise(seed, k, need)
-            try:
-                outs = ov.session.run(None, feeds)
-                break
-            except Exception as e:  # noqa: BLE001 - the noise buffer was too short
-                if ov.n_noise == 0 or "polyvox_noise" not in str(e):
-                    raise
-                need *= 4
-        else:  # pragma: no cover
-            raise RuntimeError("Piper: noise buffer could not be sized")
-        audio = np.asarray(outs[0], dtype=np.float32).ravel()
-        dur = None
-        if ov.timed and len(outs) > 1:
-            dur = np.asarray(outs[1], dtype=np.float64).ravel()
-        return audio, dur
-
     def synthesize(self, request: SynthesisRequest) -> Synthesis:
+        return self.synthesize_stream(request, whole=True).collect()
+
+    def synthesize_stream(self, request: SynthesisRequest, *, first_frames: int | None = None,
+                          whole: bool = False) -> SynthesisStream:
+        """Render one segment as pieces of audio, the first ~``first_frames`` frames of speech first.
+
+        The front end of every sentence runs here (what is said and when: the character
+        times are final); iterating the result decodes window by window (see ``piper_graph``).
+        ``whole`` decodes each sentence in one piece, which is what ``synthesize`` returns.
+        """
         self.load()
         if request.language not in self.info.languages:
             raise ValueError(f"Piper has no voice for language {request.language!r}")
@@ -411,58 +393,29 @@ class PiperEngine:
             text_in = text
         sentences = [s for s in ov.voice.phonemize(text_in) if any(ph.isalpha() for ph in s)]
         if not sentences:
-            audio, starts, ends = silence(text, cfg.sample_rate)
-            return Synthesis(audio=audio, sample_rate=cfg.sample_rate, char_starts=starts, char_ends=ends)
-        id_map = cfg.phoneme_id_map
-        pad = list(id_map.get("_", [0]))
-        pieces: list[np.ndarray] = []
+            audio, starts, ends = silence(text, sr)
+            return SynthesisStream.whole(Synthesis(audio, sr, starts, ends))
+        rendered = []
+        for si, phonemes in enumerate(sentences):
+            feeds = ov.feeds(ov.voice.phonemes_to_ids(phonemes), scales, sid, seed + si, speed)
+            rendered.append(_sentence(ov, phonemes, feeds, seed + si))
+        gap = int(_SENTENCE_GAP * sr)
         ph_chars: list[str] = []
         ph_start: list[float] = []
         ph_end: list[float] = []
         offset = 0
-        peak = 0.0
-        for si, phonemes in enumerate(sentences):
-            ids = ov.voice.phonemes_to_ids(phonemes)
-            audio, dur = self._run(ov, ids, scales, sid, seed + si, speed)
-            # sample span of each phoneme (its ids plus the pad after it)
-            n_bos = len(id_map.get("^", [])) + len(pad)
-            spans: list[tuple[float, float]] = []
-            if dur is not None and len(dur) == len(ids) and dur.sum() > 0:
-                per = len(audio) / dur.sum()
-                edges = np.concatenate([[0.0], np.cumsum(dur)]) * per
-                k = n_bos
-                for ph in phonemes:
-                    m = len(id_map[ph]) + len(pad) if ph in id_map else 0
-                    spans.append((edges[k], edges[k + m] if m else edges[k]))
-                    k += m
-            else:
-                w = np.array([0.0 if (ph.isspace() or ph not in id_map) else 1.0 for ph in phonemes])
-                s, e = estimate_phoneme_times(w, audio, sr)
-                spans = [(a * sr, b * sr) for a, b in zip(s, e)]
-            audio, head = trim_silence(audio, sr, pad=_PAD)
-            peak = max(peak, float(np.max(np.abs(audio))) if len(audio) else 0.0)
+        for si, (phonemes, sent) in enumerate(zip(sentences, rendered)):
             if si > 0:
                 ph_chars.append(" ")
                 ph_start.append(offset / sr)
-                gap = np.zeros(int(_SENTENCE_GAP * sr), dtype=np.float32)
-                pieces.append(gap)
-                offset += len(gap)
+                offset += gap
                 ph_end.append(offset / sr)
-            for ph, (a, b) in zip(phonemes, spans):
-                a = min(max(a - head, 0), len(audio))
-                b = min(max(b - head, a), len(audio))
+            for ph, (a, b) in zip(phonemes, sent.spans):
                 for ch in ph:  # multi-character phonemes (vowel clusters) share their span
                     ph_chars.append(ch)
                     ph_start.append((a + offset) / sr)
                     ph_end.append((b + offset) / sr)
-            pieces.append(audio)
-            offset += len(audio)
-        audio = np.concatenate(pieces)
-        if peak > 1e-6:
-            audio = (audio * (0.9 / peak)).astype(np.float32)
-        duration = len(audio) / sr
-        ph = "".join(ph_chars)
-
+            offset += sent.samples
         words = text_words(text)
 
         def word_g2p():
@@ -471,18 +424,120 @@ class PiperEngine:
             for a, b in words:
                 k = next((i for i, (x, y, _) in enumerate(ph_spans) if x < b and y > a), None)
                 if k is not None:  # a word inside a phoneme span: the span's phonemes, once
-                    out.append("" if k in used else _with_phoneme_blocks("", [(0, 0, ph_spans[k][2])],
-                                                                        request.language, cfg.phoneme_id_map)[2:-2])
+                    ipa = ph_spans[k][2]
+                    block = _with_phoneme_blocks("", [(0, 0, ipa)], request.language, cfg.phoneme_id_map)
+                    out.append("" if k in used else block[2:-2])
                     used.add(k)
                     continue
-                sents = ov.voice.phonemize(text[a:b])
-                out.append("".join("".join(s) for s in sents))
+                out.append(ov.word_phonemes(text[a:b]))
             return out
 
-        labels = label_phonemes(ph, len(words), word_g2p)
+        labels = label_phonemes("".join(ph_chars), len(words), word_g2p)
         ws, we = word_times(labels, np.array(ph_start), np.array(ph_end), len(words))
-        starts, ends = align_chars(text, words, ws, we, duration)
-        return Synthesis(audio=audio, sample_rate=sr, char_starts=starts, char_ends=ends)
+        starts, ends = align_chars(text, words, ws, we, offset / sr)
+        if whole:
+            first_frames = None
+        elif first_frames is None:
+            first_frames = FIRST_FRAMES[max(0, min(4, request.latency))]
+
+        def pieces():
+            # the pause after a sentence goes with its last piece, which the characters that
+            # share that pause (its final punctuation and the space) then start in
+            last = len(rendered) - 1
+            for si, sent in enumerate(rendered):
+                yield from sent.decode(first_frames if si == 0 else None, gap if si < last else 0)
+
+        return SynthesisStream(sr, starts, ends, offset, pieces())
+
+
+_UNSPOKEN = frozenset(" .,!?;:—…\"“”()«»¡¿-'")
+
+
+@dataclass
+class _Sentence:
+    """One sentence after the front end: each phoneme's span in its audio, and how to decode that audio."""
+
+    spans: list[tuple[float, float]]
+    """Sample span of each phoneme in the sentence's (trimmed) audio."""
+    samples: int
+    decode: Callable[[int | None, int], Iterator[np.ndarray]]
+    """``decode(first_frames, silence)``: the audio in pieces, a first window of so many frames of speech,
+    then longer ones (None: one piece), and ``silence`` samples after the last."""
+
+
+def _sentence(ov: _OpenVoice, phonemes: list[str], feeds: dict[str, np.ndarray], seed: int) -> _Sentence:
+    """Run the front end of one sentence and lay out its audio.
+
+    The audio runs from ``_PAD`` s before the first sound of the first spoken phoneme to
+    ``_TAIL`` s after the last one ends, by the predicted frame counts, so that both its
+    length and every phoneme's time are known before anything is decoded.
+    """
+    sr = ov.config.sample_rate
+    id_map = ov.config.phoneme_id_map
+    outs = ov.run(feeds, seed)
+    ids = feeds["input"][0]
+    dur = np.asarray(outs[DURATIONS_OUTPUT], dtype=np.float64).ravel() if DURATIONS_OUTPUT in outs else None
+    if dur is None or len(dur) != len(ids) or dur.sum() <= 0:
+        return _untimed(phonemes, np.asarray(outs["output"], dtype=np.float32).ravel(), sr, id_map)
+    edges = np.concatenate([[0], np.cumsum(np.rint(dur))]).astype(np.int64)
+    pad = len(id_map.get("_", [0]))
+    k = len(id_map.get("^", [])) + pad
+    frames: list[tuple[int, int]] = []  # frame span of each phoneme (its ids and the pad after them)
+    for ph in phonemes:
+        m = len(id_map[ph]) + pad if ph in id_map else 0
+        frames.append((int(edges[k]), int(edges[k + m]) if m else int(edges[k])))
+        k += m
+    spoken = [f for ph, f in zip(phonemes, frames) if ph in id_map and ph not in _UNSPOKEN and f[1] > f[0]]
+    total = int(edges[-1])
+    hop = ov.hop if ov.decoder is not None else len(np.asarray(outs["output"]).ravel()) // max(1, total)
+    if not spoken:
+        spoken = [(0, total)]
+    s0 = max(0, spoken[0][0] * hop - round(_PAD * sr))
+    e0 = min(total * hop, spoken[-1][1] * hop + round(_TAIL * sr))
+    spans = [(float(min(max(a * hop - s0, 0), e0 - s0)), float(min(max(b * hop - s0, 0), e0 - s0)))
+             for a, b in frames]
+
+    def decode(first_frames: int | None, silence: int) -> Iterator[np.ndarray]:
+        if ov.decoder is None:
+            yield _padded(np.asarray(outs["output"], dtype=np.float32).ravel()[s0:e0], silence)
+            return
+        latents = {name: outs[name] for name in ov.latents}
+        lo, hi = s0 // hop, -(-e0 // hop)
+        cuts = [lo]
+        if first_frames is not None:  # cut where a word begins, so each piece holds whole words
+            spaces = [b for ph, (a, b) in zip(phonemes, frames) if ph == " "]
+            spaces = [c for c in spaces if lo < c < hi]
+            after = [c for c in spaces if c >= spoken[0][0] + first_frames]
+            while after:
+                limit = cuts[-1] + _GROWTH * (cuts[-1] - lo) if len(cuts) > 1 else after[0]
+                if hi <= limit:
+                    break
+                fits = [c for c in after if c <= limit]
+                cuts.append(fits[-1] if fits else after[0])
+                after = [c for c in after if c > cuts[-1]]
+        cuts.append(hi)
+        for a, b in itertools.pairwise(cuts):
+            a0, b0 = max(0, a - CONTEXT), min(total, b + CONTEXT)
+            y = np.asarray(ov.decoder.run(None, window(latents, total, a0, b0))[0], dtype=np.float32).ravel()
+            # samples [a*hop, b*hop) of the whole decode, kept within [s0, e0)
+            piece = y[max(a * hop, s0) - a0 * hop: min(b * hop, e0) - a0 * hop]
+            yield _padded(piece, silence) if b == hi else piece
+
+    return _Sentence(spans, e0 - s0, decode)
+
+
+def _untimed(phonemes: list[str], audio: np.ndarray, sr: int, id_map) -> _Sentence:
+    """A voice without frame counts: silence trimmed by level, phoneme times estimated from the energy."""
+    w = np.array([0.0 if (ph.isspace() or ph not in id_map) else 1.0 for ph in phonemes])
+    s, e = estimate_phoneme_times(w, audio, sr)
+    audio, head = trim_silence(audio, sr, pad=_PAD)
+    spans = [(float(min(max(a * sr - head, 0), len(audio))), float(min(max(b * sr - head, 0), len(audio))))
+             for a, b in zip(s, e)]
+    return _Sentence(spans, len(audio), lambda _first, silence: iter([_padded(audio, silence)]))
+
+
+def _padded(audio: np.ndarray, silence: int) -> np.ndarray:
+    return np.concatenate([audio, np.zeros(silence, np.float32)]) if silence else audio
 
 
 def _with_phoneme_blocks(text: str, spans, language: str, id_map) -> str:
@@ -500,4 +555,4 @@ def _with_phoneme_blocks(text: str, spans, language: str, id_map) -> str:
     return "".join(out)
 
 
-__all__ = ["PiperEngine", "patch_graph", "scales_for"]
+__all__ = ["FIRST_FRAMES", "PiperEngine", "patch_graph", "scales_for"]
