@@ -9,7 +9,7 @@ Voices
     ``language.code`` / ``espeak.voice``, cut to ISO 639-1). A voice speaks only its own
     language: other languages raise ValueError.
 
-The graph is patched in memory when a voice is opened
+The graph is patched in memory when a voice is opened (``piper_graph``)
     * the ``Ceil`` of the duration predictor (``w_ceil``, frames per phoneme id) becomes an
       extra output (what ``piper.patch_voice_with_alignment`` does), giving real phoneme
       timings: one frame is ``hop_length`` (256) samples;
@@ -46,9 +46,16 @@ Phoneme input
 Alignment
     Phoneme times from ``w_ceil``; phonemes are grouped into words by the spaces of the
     phoneme string (or by aligning a word-by-word phonemization when eSpeak joined
-    words), and word spans are spread over the characters. Leading and trailing silence
-    is trimmed to 30 ms pads and the times shifted accordingly. If the ``Ceil`` is missing,
-    times are estimated from phoneme counts and the energy envelope.
+    words), and word spans are spread over the characters. Each sentence's audio runs from
+    30 ms before its first phoneme to 60 ms after its last (by the frame counts, so it is known
+    before decoding). If the ``Ceil`` is missing, silence is trimmed by level and times are
+    estimated from phoneme counts and the energy envelope.
+
+Streaming
+    ``synthesize_stream`` runs the front end of every sentence, then decodes the vocoder in
+    windows that give exactly the whole render's samples (``piper_graph``); the first window
+    ends at a word start after ``FIRST_FRAMES[latency]`` frames of speech. ``synthesize`` is the
+    same audio in one piece per sentence.
 """
 
 from __future__ import annotations
