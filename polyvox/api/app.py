@@ -19,8 +19,20 @@ from polyvox.settings import Settings
 logger = logging.getLogger(__name__)
 
 
+def _import_anyio() -> None:
+    """Import every part of anyio now. anyio >= 4.16 imports them on first use, which can then
+    happen in a request's thread while another thread imports too; under an import hook that
+    parses source (pytest's assertion rewriting) CPython 3.11 can fail that with
+    "SystemError: AST constructor recursion depth mismatch" (seen sending a FileResponse)."""
+    import anyio
+
+    for name in dir(anyio):
+        getattr(anyio, name, None)
+
+
 def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
     """Build the ASGI app. ``services`` lets tests share one set of loaded engines."""
+    _import_anyio()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

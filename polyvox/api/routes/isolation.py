@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
+from starlette.types import Receive, Scope, Send
 
 from polyvox.api.deps import PrincipalDep, ServicesDep
 from polyvox.api.streamed_upload import invalid, missing, read_form
@@ -49,6 +50,17 @@ async def _open(request: Request, iso: IsolationService, engine: str | None):
     return form, job
 
 
+class _SentOnce(FileResponse):
+    """A rendered file, deleted once sent, and also when sending fails (a client gone, an error):
+    a background task would only run after a complete send."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            Path(self.path).unlink(missing_ok=True)
+
+
 @router.post("/v1/audio-isolation", openapi_extra=_FIELDS, response_class=FileResponse)
 async def audio_isolation(request: Request, services: ServicesDep, principal: PrincipalDep,
                           output_format: str | None = None, engine: str | None = None) -> FileResponse:
@@ -59,7 +71,7 @@ async def audio_isolation(request: Request, services: ServicesDep, principal: Pr
         out = await iso.render_async(job, principal.key_id, fmt.name)
     finally:
         form.cleanup()
-    return FileResponse(out, media_type=fmt.media_type, background=BackgroundTask(Path(out).unlink, missing_ok=True))
+    return _SentOnce(out, media_type=fmt.media_type)
 
 
 @router.post("/v1/audio-isolation/stream", openapi_extra=_FIELDS)
