@@ -81,6 +81,20 @@ def kokoro_voices_dir() -> Path | None:
 
 
 # statistics -------------------------------------------------------------------------------
+def scratch_services(prefix: str):
+    """``(Services, Settings)`` on a throwaway data folder that reuses the repo's Kokoro voice packs
+    and voice-lab models (``./data/models``), for benchmarks that drive the services in process."""
+    import tempfile
+
+    from polyvox.services.container import Services
+    from polyvox.settings import EngineSettings, Settings
+
+    models = REPO / "data" / "models"
+    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix=prefix)), engines=EngineSettings(
+        kokoro_voices_dir=models / "kokoro-voices", voicelab_dir=models / "voicelab"))
+    return Services.build(settings), settings
+
+
 def percentile(values: Sequence[float], q: float) -> float | None:
     """Linear-interpolated percentile (q in 0..100); None for no values."""
     xs = sorted(v for v in values if v is not None and not math.isnan(v))

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from bench._common import REPO, SENTENCES, SHARED
+from bench._common import REPO, SENTENCES, SHARED, scratch_services
 
 SPEAKERS = ("vcc2016/SF1", "vcc2016/SM1", "librispeech_test_other/1688", "librispeech_test_other/1998",
             "librispeech_test_other/2414", "librispeech_test_other/3080", "librispeech_test_other/367")
@@ -68,17 +67,12 @@ def main() -> None:
 
     from polyvox.engines.stt import WhisperTranscriber
     from polyvox.eval.asr import round_trip_wer
-    from polyvox.services.container import Services
     from polyvox.services.voice_lab import SampleUpload, VoiceLabService
-    from polyvox.settings import EngineSettings, Settings
     from polyvox.voicelab import analysis
     from polyvox.voicelab.clone import LANGUAGE_PREFIXES
     from polyvox.voicelab.style_space import render
 
-    tmp = Path(tempfile.mkdtemp(prefix="polyvox-bench-clone-"))
-    settings = Settings(data_dir=tmp, engines=EngineSettings(
-        kokoro_voices_dir=REPO / "data" / "models" / "kokoro-voices", voicelab_dir=REPO / "data" / "models" / "voicelab"))
-    svc = Services.build(settings)
+    svc, settings = scratch_services("polyvox-bench-clone-")
     lab = svc.component(VoiceLabService)
     asr = WhisperTranscriber(settings.models_dir, "base")
     texts = list(SENTENCES[: args.sentences])

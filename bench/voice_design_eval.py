@@ -28,13 +28,12 @@ import asyncio
 import json
 import math
 import re
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from bench._common import REPO
+from bench._common import REPO, scratch_services
 
 TEXT = ("The small pup gnawed a hole in the sock. The fish twisted and turned on the bent hook. "
         "Press the pants and sew a button on the vest.")
@@ -118,17 +117,12 @@ def main() -> None:
     from polyvox.audio import decode_raw, parse_output_format
     from polyvox.engines.stt import WhisperTranscriber
     from polyvox.eval.asr import round_trip_wer
-    from polyvox.services.container import Services
     from polyvox.services.keys import Principal
     from polyvox.services.voice_design import DesignRequest, VoiceDesignService
     from polyvox.services.voice_lab import VoiceLabService
-    from polyvox.settings import EngineSettings, Settings
     from polyvox.voicelab.describe import parse_description
 
-    tmp = Path(tempfile.mkdtemp(prefix="polyvox-bench-design-"))
-    settings = Settings(data_dir=tmp, engines=EngineSettings(
-        kokoro_voices_dir=REPO / "data" / "models" / "kokoro-voices", voicelab_dir=REPO / "data" / "models" / "voicelab"))
-    svc = Services.build(settings)
+    svc, settings = scratch_services("polyvox-bench-design-")
     lab = svc.component(VoiceLabService)
     design = svc.component(VoiceDesignService)
     principal = Principal("", "bench", True)
