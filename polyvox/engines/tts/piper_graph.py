@@ -8,7 +8,8 @@ lets speed act on those counts (see ``piper``'s module docstring).
 front    ``input, input_lengths, scales, [sid], noise, speed -> latent(s), w_ceil``
     Text encoder, stochastic duration predictor and flow: everything that decides what is
     said and when (~40 % of the work). The latent ``z`` is ``[1, 192, T]``, T frames of
-    ``hop`` (256) samples; a multi-speaker voice also hands over its speaker embedding.
+    ``hop`` (256) samples. Whatever else crosses the cut (a multi-speaker voice's speaker
+    embedding) is handed over too and passed to every window unsliced.
 decoder  ``latent(s) -> audio``
     The HiFi-GAN vocoder (~60 %). It is convolutional with a finite reach, so frames
     ``[a, b)`` decoded from ``z[..., a - CONTEXT: b + CONTEXT]`` are the samples a whole
@@ -20,12 +21,9 @@ decoder  ``latent(s) -> audio``
 from __future__ import annotations
 
 import copy
-import logging
 from dataclasses import dataclass
 
 import numpy as np
-
-logger = logging.getLogger(__name__)
 
 NOISE_INPUT = "polyvox_noise_{}"
 DURATIONS_OUTPUT = "polyvox_w_ceil"
